@@ -1,0 +1,1 @@
+-- The conversion is not undone: the quoted layout is the one openIMIS itself expects.

@@ -1,0 +1,2 @@
+-- Built without blocking writes on a live openIMIS database (DECISIONS 26).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "pn_policy_family_current" ON "tblPolicy" ("FamilyID") WHERE "ValidityTo" IS NULL;

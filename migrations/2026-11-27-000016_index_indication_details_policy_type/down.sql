@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS "pn_indication_details_policy_type";

@@ -1,0 +1,9 @@
+//! The database: connection pool, embedded PostgreSQL, migrations and the diesel schema.
+
+pub mod embedded;
+pub mod migrations;
+pub mod module_config;
+pub mod pool;
+pub mod schema;
+
+pub use pool::{Conn, DbError, Pool, connect_pool};

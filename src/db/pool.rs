@@ -1,0 +1,66 @@
+//! The connection pool. Every connection runs its session in UTC, as openIMIS does.
+
+use diesel_async::pooled_connection::deadpool::{BuildError, Object, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures::FutureExt;
+
+/// A pool of connections to PostgreSQL.
+pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+/// A connection taken from the pool.
+pub type Conn = Object<AsyncPgConnection>;
+
+/// A database failure, without the connection URL or any secret in its text.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<PoolError> for DbError {
+    fn from(e: PoolError) -> Self {
+        DbError::Pool(e.to_string())
+    }
+}
+
+impl From<diesel::ConnectionError> for DbError {
+    fn from(e: diesel::ConnectionError) -> Self {
+        DbError::Connect(e.to_string())
+    }
+}
+
+/// Opens one connection with the session settings every connection gets.
+pub async fn establish(url: &str) -> Result<AsyncPgConnection, DbError> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute("SET TIME ZONE 'UTC'").await?;
+    Ok(conn)
+}
+
+/// Builds a pool of at most `size` connections to `url`.
+pub fn connect_pool(url: &str, size: usize) -> Result<Pool, DbError> {
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(|url| {
+        async move {
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.batch_execute("SET TIME ZONE 'UTC'")
+                .await
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(std::time::Duration::from_secs(30)))
+        .create_timeout(Some(std::time::Duration::from_secs(10)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e: BuildError| DbError::Pool(e.to_string()))
+}

@@ -1,0 +1,19 @@
+//! The axum router: routes, body limit, request tracing.
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use super::AppState;
+use super::health::health;
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.service.max_body_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

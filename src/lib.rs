@@ -1,0 +1,9 @@
+//! openIMIS policy notification service: family notification preferences over openIMIS's GraphQL
+//! contract, the communication-by-notification report, and the policy notification sender.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod runtime;
+pub mod telemetry;

@@ -1,0 +1,182 @@
+//! Start-up: open the database (external or embedded), apply or check migrations, read the
+//! module configuration row, and run the HTTP server until a shutdown signal.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+
+use crate::config::{ConfigError, ConfigSources, Settings};
+use crate::db::embedded::{EmbeddedError, EmbeddedPostgres};
+use crate::db::{self, DbError, Pool};
+use crate::http::{self, AppState};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(
+        "the database has {count} pending migration(s) ({names}); apply them first with \
+         `policy-notification migrate` (serve applies migrations by itself only on its embedded database)"
+    )]
+    PendingMigrations { count: usize, names: String },
+    #[error(
+        "no JWT secret configured: set `jwt_secret` in the [service] section or PN_SERVICE__JWT_SECRET \
+         (it signs tokens for users without a PrivateKey), or run `serve --demo`, which generates one"
+    )]
+    NoJwtSecret,
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The database the service runs on, with the embedded cluster when it owns one.
+pub struct Database {
+    url: SecretString,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Opens the configured database: `database_url` when set, otherwise the embedded cluster in
+    /// `data_dir` (started, or attached to when already running).
+    pub async fn open(settings: &Settings) -> Result<Self, StartError> {
+        if let Some(url) = &settings.service.database_url {
+            return Ok(Database { url: url.clone(), embedded: None });
+        }
+        let bin = EmbeddedPostgres::locate_binaries(settings.service.pg_bin.as_deref())?;
+        let data_dir = settings.service.data_dir.clone();
+        let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir, &bin))
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))??;
+        tracing::info!(port = pg.port(), data = %pg.pgdata().display(), log = %pg.log_file().display(), "embedded PostgreSQL running");
+        Ok(Database { url: SecretString::from(pg.url()), embedded: Some(pg) })
+    }
+
+    /// The connection URL (holds a password: never log it).
+    pub fn url(&self) -> &str {
+        self.url.expose_secret()
+    }
+
+    /// Whether this is the service's own embedded cluster.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Applies pending migrations on the embedded database; on any other database, refuses to go
+    /// on while migrations are pending (DECISIONS 27).
+    pub async fn prepare_schema(&self, default_language: Option<&str>) -> Result<(), StartError> {
+        if self.is_embedded() {
+            let applied = db::migrations::run_pending(self.url(), default_language).await?;
+            if !applied.is_empty() {
+                tracing::info!(count = applied.len(), "migrations applied");
+            }
+            return Ok(());
+        }
+        let pending = db::migrations::pending(self.url()).await?;
+        if !pending.is_empty() {
+            return Err(StartError::PendingMigrations { count: pending.len(), names: pending.join(", ") });
+        }
+        Ok(())
+    }
+
+    /// Stops the embedded cluster if this process started it.
+    pub async fn shutdown(self) {
+        if let Some(pg) = self.embedded
+            && pg.started_here()
+        {
+            let result = tokio::task::spawn_blocking(move || pg.stop()).await;
+            match result {
+                Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
+                Ok(Err(e)) => tracing::error!(error = %e, "stopping embedded PostgreSQL failed"),
+                Err(e) => tracing::error!(error = %e, "stopping embedded PostgreSQL failed"),
+            }
+        }
+    }
+}
+
+/// Reads the module configuration row (if the table and row exist) and resolves the settings.
+pub async fn resolve_settings(sources: &ConfigSources, pool: &Pool) -> Result<Settings, StartError> {
+    let mut conn = pool.get().await.map_err(DbError::from)?;
+    let row = db::module_config::load(&mut conn).await?;
+    Ok(sources.resolve_with_row(row.as_deref())?)
+}
+
+/// The JWT fallback secret: configured, or (with `generate`) read from or written to the data
+/// folder (DECISIONS 31).
+pub fn jwt_secret(settings: &Settings, generate: bool) -> Result<SecretString, StartError> {
+    if let Some(s) = &settings.service.jwt_secret {
+        return Ok(s.clone());
+    }
+    if !generate {
+        return Err(StartError::NoJwtSecret);
+    }
+    let path = settings.service.data_dir.join("jwt_secret");
+    let secret = load_or_create_secret(&path).map_err(|e| StartError::Other(format!("{}: {e}", path.display())))?;
+    tracing::warn!(file = %path.display(), "no jwt_secret configured: using a generated secret kept in the data folder (demo mode)");
+    Ok(secret)
+}
+
+fn load_or_create_secret(path: &Path) -> std::io::Result<SecretString> {
+    use rand::Rng;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(s) = std::fs::read_to_string(path)
+        && !s.trim().is_empty()
+    {
+        return Ok(SecretString::from(s.trim().to_string()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let secret: String = rand::rng().sample_iter(&rand::distr::Alphanumeric).take(48).map(char::from).collect();
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(secret.as_bytes())?;
+    Ok(SecretString::from(secret))
+}
+
+/// Binds the listen address and serves `state` until `shutdown` completes.
+pub async fn serve(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let addr = state.settings.service.listen;
+    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
+    tracing::info!(%addr, "listening");
+    let app = http::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Builds the shared state from a pool and settings.
+pub fn app_state(pool: Pool, settings: Settings) -> AppState {
+    AppState { pool, settings: Arc::new(settings) }
+}
