@@ -15,8 +15,8 @@ use std::str::FromStr;
 
 use indexmap::IndexMap;
 use secrecy::SecretString;
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use serde_json::{Map, Value};
 
 /// Name of the openIMIS module whose configuration we read (`core_ModuleConfiguration.module`).
@@ -30,20 +30,39 @@ pub const ENV_PREFIX: &str = "PN_";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML: {message}")]
     Toml { path: PathBuf, message: String },
     #[error("the openIMIS module configuration row for `{MODULE_NAME}` is not a JSON object: {0}")]
     DatabaseRow(String),
     #[error("invalid value for `{key}`: {message} (expected {expected})")]
-    Invalid { key: String, message: String, expected: String },
+    Invalid {
+        key: String,
+        message: String,
+        expected: String,
+    },
     #[error("unknown key `{key}` in the [{section}] section (known keys: {known})")]
-    UnknownKey { section: &'static str, key: String, known: String },
+    UnknownKey {
+        section: &'static str,
+        key: String,
+        known: String,
+    },
 }
 
 impl ConfigError {
-    fn invalid(key: impl Into<String>, message: impl Into<String>, expected: impl Into<String>) -> Self {
-        ConfigError::Invalid { key: key.into(), message: message.into(), expected: expected.into() }
+    fn invalid(
+        key: impl Into<String>,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+            expected: expected.into(),
+        }
     }
 }
 
@@ -135,7 +154,10 @@ pub struct ProviderSettings {
 impl ProviderSettings {
     /// The parameter `key`, matched case-insensitively.
     pub fn param(&self, key: &str) -> Option<&Value> {
-        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
     }
 
     /// The parameter `key` as text (numbers are accepted and written out).
@@ -184,7 +206,9 @@ impl TriggerHours {
     /// Every `interval` hours from `first` to `last` inclusive.
     pub fn from_window(first: u32, last: u32, interval: u32) -> Self {
         let step = interval.max(1) as usize;
-        Self { hours: (first..=last).step_by(step).collect() }
+        Self {
+            hours: (first..=last).step_by(step).collect(),
+        }
     }
 
     /// The hours, ascending.
@@ -209,7 +233,10 @@ impl FromStr for TriggerHours {
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let spec = spec.trim();
         let hour = |s: &str| -> Result<u32, String> {
-            let h: u32 = s.trim().parse().map_err(|_| format!("`{s}` is not an hour"))?;
+            let h: u32 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{s}` is not an hour"))?;
             if h > 23 {
                 return Err(format!("hour {h} is not between 0 and 23"));
             }
@@ -279,9 +306,16 @@ impl ConfigSources {
             }
         };
         if let Some(path) = &file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-            sources.add_toml(&text).map_err(|message| ConfigError::Toml { path: path.clone(), message })?;
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            sources
+                .add_toml(&text)
+                .map_err(|message| ConfigError::Toml {
+                    path: path.clone(),
+                    message,
+                })?;
         }
         sources.file = file;
         sources.add_env(env)?;
@@ -293,7 +327,10 @@ impl ConfigSources {
         let mut sources = ConfigSources::default();
         sources
             .add_toml(text)
-            .map_err(|message| ConfigError::Toml { path: PathBuf::from("<inline>"), message })?;
+            .map_err(|message| ConfigError::Toml {
+                path: PathBuf::from("<inline>"),
+                message,
+            })?;
         Ok(sources)
     }
 
@@ -305,7 +342,9 @@ impl ConfigSources {
     fn add_toml(&mut self, text: &str) -> Result<(), String> {
         let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
         let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
-        let Value::Object(top) = value else { return Err("not a table".into()) };
+        let Value::Object(top) = value else {
+            return Err("not a table".into());
+        };
         for (key, value) in top {
             let target = if key.eq_ignore_ascii_case("service") {
                 &mut self.file_service
@@ -325,7 +364,10 @@ impl ConfigSources {
     }
 
     /// Adds the `PN_*` variables (and `DATABASE_URL`) among `env`.
-    pub fn add_env(&mut self, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    pub fn add_env(
+        &mut self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
         let mut database_url = None;
         for (name, value) in env {
             if name == "DATABASE_URL" {
@@ -341,7 +383,11 @@ impl ConfigSources {
             };
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
             if path.iter().any(String::is_empty) {
-                return Err(ConfigError::invalid(name, "empty level", "PN_KEY or PN_SECTION__KEY"));
+                return Err(ConfigError::invalid(
+                    name,
+                    "empty level",
+                    "PN_KEY or PN_SECTION__KEY",
+                ));
             }
             let (target, path) = if path[0] == "service" {
                 (&mut self.env_service, &path[1..])
@@ -349,7 +395,11 @@ impl ConfigSources {
                 (&mut self.env_module, &path[..])
             };
             if path.is_empty() {
-                return Err(ConfigError::invalid(name, "no key after the section", "PN_SERVICE__KEY"));
+                return Err(ConfigError::invalid(
+                    name,
+                    "no key after the section",
+                    "PN_SERVICE__KEY",
+                ));
             }
             set_path(target, path, env_value(&value));
         }
@@ -357,7 +407,8 @@ impl ConfigSources {
         if let Some(url) = database_url
             && find_key(&self.env_service, "database_url").is_none()
         {
-            self.env_service.insert("database_url".into(), Value::String(url));
+            self.env_service
+                .insert("database_url".into(), Value::String(url));
         }
         Ok(())
     }
@@ -417,7 +468,9 @@ fn find_key<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a String> {
 }
 
 fn set_path(map: &mut Map<String, Value>, path: &[String], value: Value) {
-    let key = find_key(map, &path[0]).cloned().unwrap_or_else(|| path[0].clone());
+    let key = find_key(map, &path[0])
+        .cloned()
+        .unwrap_or_else(|| path[0].clone());
     if path.len() == 1 {
         map.insert(key, value);
         return;
@@ -505,17 +558,33 @@ fn take(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
     map.remove(&key).filter(|v| !v.is_null())
 }
 
-fn reject_unknown(section: &'static str, map: &Map<String, Value>, known: &[&str]) -> Result<(), ConfigError> {
+fn reject_unknown(
+    section: &'static str,
+    map: &Map<String, Value>,
+    known: &[&str],
+) -> Result<(), ConfigError> {
     if let Some(key) = map.keys().next() {
-        return Err(ConfigError::UnknownKey { section, key: key.clone(), known: known.join(", ") });
+        return Err(ConfigError::UnknownKey {
+            section,
+            key: key.clone(),
+            known: known.join(", "),
+        });
     }
     Ok(())
 }
 
-fn typed<T: for<'de> Deserialize<'de>>(key: &str, value: Value, expected: &str) -> Result<T, ConfigError> {
+fn typed<T: for<'de> Deserialize<'de>>(
+    key: &str,
+    value: Value,
+    expected: &str,
+) -> Result<T, ConfigError> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
-        let key = if path == "." || path.is_empty() { key.to_string() } else { format!("{key}.{path}") };
+        let key = if path == "." || path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key}.{path}")
+        };
         ConfigError::invalid(key, e.into_inner().to_string(), expected)
     })
 }
@@ -532,11 +601,18 @@ fn int_in(key: &str, v: Value, min: i64, max: i64) -> Result<i64, ConfigError> {
     let expected = format!("a whole number from {min} to {max}");
     let n: i64 = match &v {
         // openIMIS rows sometimes hold numbers as strings.
-        Value::String(s) => s.trim().parse().map_err(|_| ConfigError::invalid(key, format!("`{s}` is not a number"), &expected))?,
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::invalid(key, format!("`{s}` is not a number"), &expected))?,
         _ => typed::<i64>(key, v, &expected)?,
     };
     if n < min || n > max {
-        return Err(ConfigError::invalid(key, format!("{n} is out of range"), expected));
+        return Err(ConfigError::invalid(
+            key,
+            format!("{n} is out of range"),
+            expected,
+        ));
     }
     Ok(n)
 }
@@ -549,13 +625,17 @@ fn rights(key: &str, v: Value) -> Result<Vec<i32>, ConfigError> {
     };
     items
         .into_iter()
-        .map(|item| match &item {
-            Value::String(s) => s.trim().parse::<i32>().ok(),
-            Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
-            _ => None,
-        }
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ConfigError::invalid(key, format!("{item} is not a right code"), expected)))
+        .map(|item| {
+            match &item {
+                Value::String(s) => s.trim().parse::<i32>().ok(),
+                Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
+                _ => None,
+            }
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                ConfigError::invalid(key, format!("{item} is not a right code"), expected)
+            })
+        })
         .collect()
 }
 
@@ -589,7 +669,13 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
     let listen = match take(&mut m, "listen") {
         Some(v) => {
             let s = text(&key("listen"), v)?;
-            s.parse().map_err(|_| ConfigError::invalid(key("listen"), format!("`{s}`"), "an address such as 127.0.0.1:8000"))?
+            s.parse().map_err(|_| {
+                ConfigError::invalid(
+                    key("listen"),
+                    format!("`{s}`"),
+                    "an address such as 127.0.0.1:8000",
+                )
+            })?
         }
         None => SocketAddr::from(([127, 0, 0, 1], 8000)),
     };
@@ -597,44 +683,62 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         Some(v) => PathBuf::from(text(&key("data_dir"), v)?),
         None => PathBuf::from(".data"),
     };
-    let secret = |m: &mut Map<String, Value>, k: &str| -> Result<Option<SecretString>, ConfigError> {
-        match take(m, k) {
-            Some(v) => {
-                let s = text(&key(k), v)?;
-                if s.trim().is_empty() {
-                    return Err(ConfigError::invalid(key(k), "empty", "a non-empty string"));
+    let secret =
+        |m: &mut Map<String, Value>, k: &str| -> Result<Option<SecretString>, ConfigError> {
+            match take(m, k) {
+                Some(v) => {
+                    let s = text(&key(k), v)?;
+                    if s.trim().is_empty() {
+                        return Err(ConfigError::invalid(key(k), "empty", "a non-empty string"));
+                    }
+                    Ok(Some(SecretString::from(s)))
                 }
-                Ok(Some(SecretString::from(s)))
+                None => Ok(None),
             }
-            None => Ok(None),
-        }
-    };
+        };
     let database_url = secret(&mut m, "database_url")?;
     if let Some(url) = &database_url {
         use secrecy::ExposeSecret;
         let u = url.expose_secret();
         if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
-            return Err(ConfigError::invalid(key("database_url"), "not a PostgreSQL URL", "postgres://user:password@host:port/database"));
+            return Err(ConfigError::invalid(
+                key("database_url"),
+                "not a PostgreSQL URL",
+                "postgres://user:password@host:port/database",
+            ));
         }
     }
     let jwt_secret = secret(&mut m, "jwt_secret")?;
-    let https = take(&mut m, "https").map(|v| boolean(&key("https"), v)).transpose()?.unwrap_or(false);
+    let https = take(&mut m, "https")
+        .map(|v| boolean(&key("https"), v))
+        .transpose()?
+        .unwrap_or(false);
     let timezone = match take(&mut m, "timezone") {
         Some(v) => {
             let s = text(&key("timezone"), v)?;
             s.parse::<chrono_tz::Tz>().map_err(|_| {
-                ConfigError::invalid(key("timezone"), format!("`{s}` is not a known time zone"), "an IANA time zone name such as Africa/Dar_es_Salaam or UTC")
+                ConfigError::invalid(
+                    key("timezone"),
+                    format!("`{s}` is not a known time zone"),
+                    "an IANA time zone name such as Africa/Dar_es_Salaam or UTC",
+                )
             })?
         }
         None => chrono_tz::UTC,
     };
-    let default_approval =
-        take(&mut m, "default_approval").map(|v| boolean(&key("default_approval"), v)).transpose()?.unwrap_or(false);
+    let default_approval = take(&mut m, "default_approval")
+        .map(|v| boolean(&key("default_approval"), v))
+        .transpose()?
+        .unwrap_or(false);
     let default_language = match take(&mut m, "default_language") {
         Some(v) => {
             let s = text(&key("default_language"), v)?;
             if s.is_empty() || s.len() > 5 {
-                return Err(ConfigError::invalid(key("default_language"), format!("`{s}`"), "a tblLanguages code of 1 to 5 characters"));
+                return Err(ConfigError::invalid(
+                    key("default_language"),
+                    format!("`{s}`"),
+                    "a tblLanguages code of 1 to 5 characters",
+                ));
             }
             Some(s)
         }
@@ -648,13 +752,19 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
             };
             let s = s.trim().trim_start_matches('+').to_string();
             if s.is_empty() || s.len() > 4 || !s.chars().all(|c| c.is_ascii_digit()) {
-                return Err(ConfigError::invalid(key("country_code"), format!("`{s}`"), "a country calling code of 1 to 4 digits, e.g. 255"));
+                return Err(ConfigError::invalid(
+                    key("country_code"),
+                    format!("`{s}`"),
+                    "a country calling code of 1 to 4 digits, e.g. 255",
+                ));
             }
             s
         }
         None => "255".to_string(),
     };
-    let templates_dir = take(&mut m, "templates_dir").map(|v| text(&key("templates_dir"), v).map(PathBuf::from)).transpose()?;
+    let templates_dir = take(&mut m, "templates_dir")
+        .map(|v| text(&key("templates_dir"), v).map(PathBuf::from))
+        .transpose()?;
     let trigger_hours = match take(&mut m, "trigger_hours") {
         Some(v) => {
             let s = match v {
@@ -662,7 +772,11 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
                 other => text(&key("trigger_hours"), other)?,
             };
             Some(s.parse::<TriggerHours>().map_err(|e| {
-                ConfigError::invalid(key("trigger_hours"), e, "an hour spec such as \"8\", \"8,12,16\" or \"8-16\"")
+                ConfigError::invalid(
+                    key("trigger_hours"),
+                    e,
+                    "an hour spec such as \"8\", \"8,12,16\" or \"8-16\"",
+                )
             })?)
         }
         None => None,
@@ -671,11 +785,19 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         .map(|v| int_in(&key("send_concurrency"), v, 1, 256))
         .transpose()?
         .unwrap_or(8) as usize;
-    let pg_bin = take(&mut m, "pg_bin").map(|v| text(&key("pg_bin"), v).map(PathBuf::from)).transpose()?;
+    let pg_bin = take(&mut m, "pg_bin")
+        .map(|v| text(&key("pg_bin"), v).map(PathBuf::from))
+        .transpose()?;
     let metrics_listen = match take(&mut m, "metrics_listen") {
         Some(v) => {
             let s = text(&key("metrics_listen"), v)?;
-            Some(s.parse().map_err(|_| ConfigError::invalid(key("metrics_listen"), format!("`{s}`"), "an address such as 127.0.0.1:9100"))?)
+            Some(s.parse().map_err(|_| {
+                ConfigError::invalid(
+                    key("metrics_listen"),
+                    format!("`{s}`"),
+                    "an address such as 127.0.0.1:9100",
+                )
+            })?)
         }
         None => None,
     };
@@ -692,8 +814,10 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         .map(|v| int_in(&key("max_body_bytes"), v, 1024, 64 * 1024 * 1024))
         .transpose()?
         .unwrap_or(1024 * 1024) as usize;
-    let graphql_max_depth =
-        take(&mut m, "graphql_max_depth").map(|v| int_in(&key("graphql_max_depth"), v, 3, 100)).transpose()?.unwrap_or(15) as usize;
+    let graphql_max_depth = take(&mut m, "graphql_max_depth")
+        .map(|v| int_in(&key("graphql_max_depth"), v, 3, 100))
+        .transpose()?
+        .unwrap_or(15) as usize;
     let graphql_max_complexity = take(&mut m, "graphql_max_complexity")
         .map(|v| int_in(&key("graphql_max_complexity"), v, 10, 1_000_000))
         .transpose()?
@@ -702,7 +826,10 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         .map(|v| rights(&key("notification_admin_perms"), v))
         .transpose()?
         .unwrap_or_else(|| vec![131224]);
-    let pool_size = take(&mut m, "pool_size").map(|v| int_in(&key("pool_size"), v, 1, 512)).transpose()?.unwrap_or(16) as usize;
+    let pool_size = take(&mut m, "pool_size")
+        .map(|v| int_in(&key("pool_size"), v, 1, 512))
+        .transpose()?
+        .unwrap_or(16) as usize;
     reject_unknown("service", &m, SERVICE_KEYS)?;
     Ok(ServiceSettings {
         listen,
@@ -753,14 +880,17 @@ const EVENT_KEYS: [&str; 6] = [
 ];
 
 fn parse_module(mut m: Map<String, Value>) -> Result<ModuleSettings, ConfigError> {
-    let providers = parse_providers(take(&mut m, "providers").unwrap_or(Value::Object(Map::new())))?;
+    let providers =
+        parse_providers(take(&mut m, "providers").unwrap_or(Value::Object(Map::new())))?;
     let eligible_notification_types = match take(&mut m, "eligibleNotificationTypes") {
         Some(Value::Object(mut types)) => {
             let mut flags = BTreeMap::new();
             for name in EVENT_KEYS {
                 let k = format!("eligibleNotificationTypes.{name}");
                 let on = match take(&mut types, name) {
-                    Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => n.as_i64() == Some(1),
+                    Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
+                        n.as_i64() == Some(1)
+                    }
                     Some(v) => boolean(&k, v)?,
                     None => false,
                 };
@@ -787,7 +917,7 @@ fn parse_module(mut m: Map<String, Value>) -> Result<ModuleSettings, ConfigError
                 "eligibleNotificationTypes",
                 format!("{other}"),
                 "a table of the six event names with true or false",
-            ))
+            ));
         }
         None => EligibleNotificationTypes::default(),
     };
@@ -796,7 +926,10 @@ fn parse_module(mut m: Map<String, Value>) -> Result<ModuleSettings, ConfigError
         .transpose()?
         .unwrap_or_else(|| vec![131224]);
     let hour = |m: &mut Map<String, Value>, k: &str, d: i64| -> Result<u32, ConfigError> {
-        Ok(take(m, k).map(|v| int_in(k, v, 0, 23)).transpose()?.unwrap_or(d) as u32)
+        Ok(take(m, k)
+            .map(|v| int_in(k, v, 0, 23))
+            .transpose()?
+            .unwrap_or(d) as u32)
     };
     let first = hour(&mut m, "trigger_first_call_hour", 8)?;
     let last = hour(&mut m, "trigger_last_call_hour", 20)?;
@@ -812,7 +945,10 @@ fn parse_module(mut m: Map<String, Value>) -> Result<ModuleSettings, ConfigError
         .transpose()?
         .unwrap_or(4) as u32;
     let days = |m: &mut Map<String, Value>, k: &str, d: i64| -> Result<i64, ConfigError> {
-        Ok(take(m, k).map(|v| int_in(k, v, 0, 3650)).transpose()?.unwrap_or(d))
+        Ok(take(m, k)
+            .map(|v| int_in(k, v, 0, 3650))
+            .transpose()?
+            .unwrap_or(d))
     };
     let settings = ModuleSettings {
         providers,
@@ -840,19 +976,35 @@ fn parse_module(mut m: Map<String, Value>) -> Result<ModuleSettings, ConfigError
 
 fn parse_providers(v: Value) -> Result<Vec<ProviderSettings>, ConfigError> {
     let Value::Object(map) = v else {
-        return Err(ConfigError::invalid("providers", format!("{v}"), "a table of provider name → parameters"));
+        return Err(ConfigError::invalid(
+            "providers",
+            format!("{v}"),
+            "a table of provider name → parameters",
+        ));
     };
     let mut out = Vec::new();
     for (name, params) in map {
         let key = format!("providers.{name}");
         let Value::Object(mut params) = params else {
-            return Err(ConfigError::invalid(key, "not a table", "a table of provider parameters"));
+            return Err(ConfigError::invalid(
+                key,
+                "not a table",
+                "a table of provider parameters",
+            ));
         };
         let rate_per_second = match take(&mut params, "rate_per_second") {
             Some(v) => {
-                let r = typed::<f64>(&format!("{key}.rate_per_second"), v, "a positive number of messages per second")?;
+                let r = typed::<f64>(
+                    &format!("{key}.rate_per_second"),
+                    v,
+                    "a positive number of messages per second",
+                )?;
                 if !(r.is_finite() && r > 0.0) {
-                    return Err(ConfigError::invalid(format!("{key}.rate_per_second"), format!("{r}"), "a positive number of messages per second"));
+                    return Err(ConfigError::invalid(
+                        format!("{key}.rate_per_second"),
+                        format!("{r}"),
+                        "a positive number of messages per second",
+                    ));
                 }
                 Some(r)
             }
@@ -862,7 +1014,12 @@ fn parse_providers(v: Value) -> Result<Vec<ProviderSettings>, ConfigError> {
             .map(|v| int_in(&format!("{key}.timeout_seconds"), v, 1, 600))
             .transpose()?
             .unwrap_or(30) as u64;
-        out.push(ProviderSettings { name, params, rate_per_second, timeout_seconds });
+        out.push(ProviderSettings {
+            name,
+            params,
+            rate_per_second,
+            timeout_seconds,
+        });
     }
     Ok(out)
 }
@@ -878,7 +1035,11 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Er
 
 /// Providers keyed by lower-case name, for case-insensitive lookup.
 pub fn providers_by_name(settings: &ModuleSettings) -> IndexMap<String, &ProviderSettings> {
-    settings.providers.iter().map(|p| (p.name.to_ascii_lowercase(), p)).collect()
+    settings
+        .providers
+        .iter()
+        .map(|p| (p.name.to_ascii_lowercase(), p))
+        .collect()
 }
 
 #[cfg(test)]
@@ -886,7 +1047,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -897,10 +1061,16 @@ mod tests {
         assert_eq!(s.module.trigger_time_interval_hours, 4);
         assert_eq!(s.module.trigger_first_call_hour, 8);
         assert_eq!(s.module.trigger_last_call_hour, 20);
-        assert_eq!(s.module.family_policy_notification_report_perms, vec![131224]);
+        assert_eq!(
+            s.module.family_policy_notification_report_perms,
+            vec![131224]
+        );
         assert_eq!(s.module.providers.len(), 1);
         assert_eq!(s.module.providers[0].name, "TextNotificationProvider");
-        assert_eq!(s.module.eligible_notification_types, EligibleNotificationTypes::default());
+        assert_eq!(
+            s.module.eligible_notification_types,
+            EligibleNotificationTypes::default()
+        );
         assert_eq!(s.service.listen.to_string(), "127.0.0.1:8000");
         assert_eq!(s.trigger_hours().hours(), &[8, 12, 16, 20]);
     }
@@ -908,8 +1078,14 @@ mod tests {
     #[test]
     fn trigger_hour_specs() {
         assert_eq!("8".parse::<TriggerHours>().unwrap().hours(), &[8]);
-        assert_eq!("8,12,16".parse::<TriggerHours>().unwrap().hours(), &[8, 12, 16]);
-        assert_eq!("8-11".parse::<TriggerHours>().unwrap().hours(), &[8, 9, 10, 11]);
+        assert_eq!(
+            "8,12,16".parse::<TriggerHours>().unwrap().hours(),
+            &[8, 12, 16]
+        );
+        assert_eq!(
+            "8-11".parse::<TriggerHours>().unwrap().hours(),
+            &[8, 9, 10, 11]
+        );
         assert!("24".parse::<TriggerHours>().is_err());
         assert!("16-8".parse::<TriggerHours>().is_err());
         assert!("a".parse::<TriggerHours>().is_err());
@@ -935,8 +1111,15 @@ mod tests {
             ]))
             .unwrap();
         let s = sources.resolve().unwrap();
-        assert_eq!(s.module.providers.len(), 1, "a file that lists providers replaces the default list");
-        assert_eq!(s.module.providers[0].param_str("privatekey").as_deref(), Some("from-env"));
+        assert_eq!(
+            s.module.providers.len(),
+            1,
+            "a file that lists providers replaces the default list"
+        );
+        assert_eq!(
+            s.module.providers[0].param_str("privatekey").as_deref(),
+            Some("from-env")
+        );
         assert_eq!(s.service.listen.port(), 9999);
         assert_eq!(s.module.reminder_before_expiry_days, 7);
     }

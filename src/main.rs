@@ -59,7 +59,10 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     policy_notification::telemetry::init(cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -77,7 +80,10 @@ fn main() -> ExitCode {
 }
 
 fn load_sources(cli_config: Option<&PathBuf>) -> Result<ConfigSources, StartError> {
-    Ok(ConfigSources::load(cli_config.map(|p| p.as_path()), std::env::vars())?)
+    Ok(ConfigSources::load(
+        cli_config.map(|p| p.as_path()),
+        std::env::vars(),
+    )?)
 }
 
 fn apply_db_args(settings: &mut Settings, args: &DbArgs) {
@@ -101,7 +107,9 @@ async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError
     let mut settings = sources.resolve()?;
     apply_db_args(&mut settings, &args);
     let database = Database::open(&settings).await?;
-    let result = db::migrations::run_pending(database.url(), settings.service.default_language.as_deref()).await;
+    let result =
+        db::migrations::run_pending(database.url(), settings.service.default_language.as_deref())
+            .await;
     database.shutdown().await;
     let applied = result?;
     if applied.is_empty() {
@@ -124,9 +132,15 @@ async fn serve(sources: &ConfigSources, args: ServeArgs) -> Result<(), StartErro
     result
 }
 
-async fn serve_on(sources: &ConfigSources, args: &ServeArgs, database: &Database) -> Result<(), StartError> {
+async fn serve_on(
+    sources: &ConfigSources,
+    args: &ServeArgs,
+    database: &Database,
+) -> Result<(), StartError> {
     let boot = sources.resolve()?;
-    database.prepare_schema(boot.service.default_language.as_deref()).await?;
+    database
+        .prepare_schema(boot.service.default_language.as_deref())
+        .await?;
     let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
     let mut settings = runtime::resolve_settings(sources, &pool).await?;
     apply_db_args(&mut settings, &args.db);
@@ -134,7 +148,8 @@ async fn serve_on(sources: &ConfigSources, args: &ServeArgs, database: &Database
         settings.service.listen = listen;
     }
     if args.demo {
-        settings.module.eligible_notification_types = policy_notification::config::EligibleNotificationTypes::all();
+        settings.module.eligible_notification_types =
+            policy_notification::config::EligibleNotificationTypes::all();
     }
     let _jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
     let state = runtime::app_state(pool, settings);

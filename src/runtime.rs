@@ -32,7 +32,10 @@ pub enum StartError {
     )]
     NoJwtSecret,
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -48,7 +51,10 @@ impl Database {
     /// `data_dir` (started, or attached to when already running).
     pub async fn open(settings: &Settings) -> Result<Self, StartError> {
         if let Some(url) = &settings.service.database_url {
-            return Ok(Database { url: url.clone(), embedded: None });
+            return Ok(Database {
+                url: url.clone(),
+                embedded: None,
+            });
         }
         let bin = EmbeddedPostgres::locate_binaries(settings.service.pg_bin.as_deref())?;
         let data_dir = settings.service.data_dir.clone();
@@ -56,7 +62,10 @@ impl Database {
             .await
             .map_err(|e| StartError::Other(e.to_string()))??;
         tracing::info!(port = pg.port(), data = %pg.pgdata().display(), log = %pg.log_file().display(), "embedded PostgreSQL running");
-        Ok(Database { url: SecretString::from(pg.url()), embedded: Some(pg) })
+        Ok(Database {
+            url: SecretString::from(pg.url()),
+            embedded: Some(pg),
+        })
     }
 
     /// The connection URL (holds a password: never log it).
@@ -81,7 +90,10 @@ impl Database {
         }
         let pending = db::migrations::pending(self.url()).await?;
         if !pending.is_empty() {
-            return Err(StartError::PendingMigrations { count: pending.len(), names: pending.join(", ") });
+            return Err(StartError::PendingMigrations {
+                count: pending.len(),
+                names: pending.join(", "),
+            });
         }
         Ok(())
     }
@@ -102,7 +114,10 @@ impl Database {
 }
 
 /// Reads the module configuration row (if the table and row exist) and resolves the settings.
-pub async fn resolve_settings(sources: &ConfigSources, pool: &Pool) -> Result<Settings, StartError> {
+pub async fn resolve_settings(
+    sources: &ConfigSources,
+    pool: &Pool,
+) -> Result<Settings, StartError> {
     let mut conn = pool.get().await.map_err(DbError::from)?;
     let row = db::module_config::load(&mut conn).await?;
     Ok(sources.resolve_with_row(row.as_deref())?)
@@ -118,7 +133,8 @@ pub fn jwt_secret(settings: &Settings, generate: bool) -> Result<SecretString, S
         return Err(StartError::NoJwtSecret);
     }
     let path = settings.service.data_dir.join("jwt_secret");
-    let secret = load_or_create_secret(&path).map_err(|e| StartError::Other(format!("{}: {e}", path.display())))?;
+    let secret = load_or_create_secret(&path)
+        .map_err(|e| StartError::Other(format!("{}: {e}", path.display())))?;
     tracing::warn!(file = %path.display(), "no jwt_secret configured: using a generated secret kept in the data folder (demo mode)");
     Ok(secret)
 }
@@ -135,8 +151,17 @@ fn load_or_create_secret(path: &Path) -> std::io::Result<SecretString> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let secret: String = rand::rng().sample_iter(&rand::distr::Alphanumeric).take(48).map(char::from).collect();
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let secret: String = rand::rng()
+        .sample_iter(&rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(secret.as_bytes())?;
     Ok(SecretString::from(secret))
 }
@@ -147,7 +172,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = state.settings.service.listen;
-    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
     tracing::info!(%addr, "listening");
     let app = http::router(state);
     axum::serve(listener, app)
@@ -178,5 +205,8 @@ pub async fn shutdown_signal() {
 
 /// Builds the shared state from a pool and settings.
 pub fn app_state(pool: Pool, settings: Settings) -> AppState {
-    AppState { pool, settings: Arc::new(settings) }
+    AppState {
+        pool,
+        settings: Arc::new(settings),
+    }
 }

@@ -41,11 +41,22 @@ pub enum EmbeddedError {
          {blocked} does not let others traverse it (mode {mode:o}); choose another folder with --data-dir \
          (e.g. /var/lib/policy-notification) or run `chmod o+x {blocked}`"
     )]
-    NotTraversable { path: PathBuf, blocked: PathBuf, mode: u32 },
+    NotTraversable {
+        path: PathBuf,
+        blocked: PathBuf,
+        mode: u32,
+    },
     #[error("cannot prepare the data folder {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("`{command}` failed: {message}. See {log} for PostgreSQL's own messages")]
-    Command { command: String, message: String, log: PathBuf },
+    Command {
+        command: String,
+        message: String,
+        log: PathBuf,
+    },
 }
 
 /// A running private PostgreSQL cluster.
@@ -64,7 +75,11 @@ impl EmbeddedPostgres {
     /// Finds the server binaries: `explicit` (config), then `PG_BIN`, then `PATH`, then the newest
     /// `/usr/lib/postgresql/*/bin`.
     pub fn locate_binaries(explicit: Option<&Path>) -> Result<PathBuf, EmbeddedError> {
-        let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file());
+        let has_all = |dir: &Path| {
+            ["initdb", "pg_ctl", "postgres"]
+                .iter()
+                .all(|b| dir.join(b).is_file())
+        };
         let mut looked = Vec::new();
         let mut candidates: Vec<PathBuf> = Vec::new();
         if let Some(p) = explicit {
@@ -87,7 +102,10 @@ impl EmbeddedPostgres {
                 .collect();
             versions.sort_by(|a, b| b.0.cmp(&a.0));
             candidates.extend(versions.into_iter().map(|(_, p)| p));
-            if candidates.iter().all(|c| !c.starts_with("/usr/lib/postgresql")) {
+            if candidates
+                .iter()
+                .all(|c| !c.starts_with("/usr/lib/postgresql"))
+            {
                 candidates.push(PathBuf::from("/usr/lib/postgresql/*/bin"));
             }
         }
@@ -97,7 +115,9 @@ impl EmbeddedPostgres {
             }
             looked.push(c.display().to_string());
         }
-        Err(EmbeddedError::BinariesNotFound { looked: looked.join(", ") })
+        Err(EmbeddedError::BinariesNotFound {
+            looked: looked.join(", "),
+        })
     }
 
     /// Starts the cluster in `data_dir` (running `initdb` on first use), or attaches to the one
@@ -121,7 +141,8 @@ impl EmbeddedPostgres {
         if let Some(port) = pg.running_port() {
             pg.port = port;
         } else {
-            pg.port = free_port().map_err(|e| pg.command_error("pick a free port", e.to_string()))?;
+            pg.port =
+                free_port().map_err(|e| pg.command_error("pick a free port", e.to_string()))?;
             pg.pg_ctl_start()?;
             pg.started_here = true;
         }
@@ -146,7 +167,10 @@ impl EmbeddedPostgres {
 
     /// Connection URL of `database` in this cluster.
     pub fn url_for(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
     }
 
     /// Connection URL of the service database.
@@ -171,7 +195,10 @@ impl EmbeddedPostgres {
             .output()
             .map_err(|e| self.command_error("pg_ctl stop", e.to_string()))?;
         if !out.status.success() && self.running_port().is_some() {
-            return Err(self.command_error("pg_ctl stop", String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(self.command_error(
+                "pg_ctl stop",
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         Ok(())
     }
@@ -185,39 +212,70 @@ impl EmbeddedPostgres {
             cmd.uid(uid).gid(gid);
             cmd.env("HOME", &self.data_dir);
         }
-        cmd.env_remove("PGDATA").env_remove("PGPORT").env_remove("PGHOST");
+        cmd.env_remove("PGDATA")
+            .env_remove("PGPORT")
+            .env_remove("PGHOST");
         cmd
     }
 
     fn command_error(&self, command: &str, message: String) -> EmbeddedError {
-        EmbeddedError::Command { command: command.into(), message, log: self.log_file() }
+        EmbeddedError::Command {
+            command: command.into(),
+            message,
+            log: self.log_file(),
+        }
     }
 
     fn load_or_create_password(&self) -> Result<String, EmbeddedError> {
         let path = self.data_dir.join("db_password");
-        let io = |source| EmbeddedError::DataDir { path: path.clone(), source };
+        let io = |source| EmbeddedError::DataDir {
+            path: path.clone(),
+            source,
+        };
         if path.is_file() {
             let mut s = String::new();
-            fs::File::open(&path).and_then(|mut f| f.read_to_string(&mut s)).map_err(io)?;
+            fs::File::open(&path)
+                .and_then(|mut f| f.read_to_string(&mut s))
+                .map_err(io)?;
             let s = s.trim().to_string();
             if !s.is_empty() {
                 return Ok(s);
             }
         }
-        let password: String = rand::rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect();
-        let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode_0600().open(&path).map_err(io)?;
+        let password: String = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode_0600()
+            .open(&path)
+            .map_err(io)?;
         f.write_all(password.as_bytes()).map_err(io)?;
         Ok(password)
     }
 
     fn initdb(&self) -> Result<(), EmbeddedError> {
         let pgdata = self.pgdata();
-        fs::create_dir_all(&pgdata).map_err(|source| EmbeddedError::DataDir { path: pgdata.clone(), source })?;
-        fs::set_permissions(&pgdata, fs::Permissions::from_mode(0o700))
-            .map_err(|source| EmbeddedError::DataDir { path: pgdata.clone(), source })?;
+        fs::create_dir_all(&pgdata).map_err(|source| EmbeddedError::DataDir {
+            path: pgdata.clone(),
+            source,
+        })?;
+        fs::set_permissions(&pgdata, fs::Permissions::from_mode(0o700)).map_err(|source| {
+            EmbeddedError::DataDir {
+                path: pgdata.clone(),
+                source,
+            }
+        })?;
         // The password file is read by initdb as the postgres user: hand it a private copy.
         let pwfile = self.data_dir.join(".initdb_pw");
-        let io = |source| EmbeddedError::DataDir { path: pwfile.clone(), source };
+        let io = |source| EmbeddedError::DataDir {
+            path: pwfile.clone(),
+            source,
+        };
         fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -227,21 +285,33 @@ impl EmbeddedPostgres {
             .and_then(|mut f| f.write_all(self.password.as_bytes()))
             .map_err(io)?;
         if let Some((uid, gid)) = self.owner {
-            chown(&pgdata, uid, gid).map_err(|source| EmbeddedError::DataDir { path: pgdata.clone(), source })?;
+            chown(&pgdata, uid, gid).map_err(|source| EmbeddedError::DataDir {
+                path: pgdata.clone(),
+                source,
+            })?;
             chown(&pwfile, uid, gid).map_err(io)?;
         }
         let out = self
             .command("initdb")
             .arg("-D")
             .arg(&pgdata)
-            .args(["-U", SUPERUSER, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"])
+            .args([
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .output();
         let _ = fs::remove_file(&pwfile);
         let out = out.map_err(|e| self.command_error("initdb", e.to_string()))?;
         if !out.status.success() {
             let _ = fs::remove_dir_all(&pgdata);
-            return Err(self.command_error("initdb", String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(self.command_error(
+                "initdb",
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         Ok(())
     }
@@ -264,9 +334,15 @@ impl EmbeddedPostgres {
                 .create(true)
                 .append(true)
                 .open(&log)
-                .map_err(|source| EmbeddedError::DataDir { path: log.clone(), source })?;
+                .map_err(|source| EmbeddedError::DataDir {
+                    path: log.clone(),
+                    source,
+                })?;
             drop(f);
-            chown(&log, uid, gid).map_err(|source| EmbeddedError::DataDir { path: log.clone(), source })?;
+            chown(&log, uid, gid).map_err(|source| EmbeddedError::DataDir {
+                path: log.clone(),
+                source,
+            })?;
         }
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories='' -c TimeZone=UTC -c max_connections=200 -c fsync=on",
@@ -287,7 +363,10 @@ impl EmbeddedPostgres {
             .output()
             .map_err(|e| self.command_error("pg_ctl start", e.to_string()))?;
         if !out.status.success() {
-            return Err(self.command_error("pg_ctl start", String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(self.command_error(
+                "pg_ctl start",
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         Ok(())
     }
@@ -295,19 +374,38 @@ impl EmbeddedPostgres {
     fn ensure_database(&self) -> Result<(), EmbeddedError> {
         let psql = self.bin_dir.join("psql");
         let run = |sql: &str, db: &str| -> Result<String, EmbeddedError> {
-            let mut cmd = if psql.is_file() { self.command("psql") } else { Command::new("psql") };
+            let mut cmd = if psql.is_file() {
+                self.command("psql")
+            } else {
+                Command::new("psql")
+            };
             let out = cmd
                 .env("PGPASSWORD", &self.password)
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", SUPERUSER, "-d", db])
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    SUPERUSER,
+                    "-d",
+                    db,
+                ])
                 .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
                 .output()
                 .map_err(|e| self.command_error("psql", e.to_string()))?;
             if !out.status.success() {
-                return Err(self.command_error("psql", String::from_utf8_lossy(&out.stderr).trim().to_string()));
+                return Err(self.command_error(
+                    "psql",
+                    String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                ));
             }
             Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
         };
-        let exists = run(&format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"), "postgres")?;
+        let exists = run(
+            &format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"),
+            "postgres",
+        )?;
         if exists != "1" {
             run(&format!("CREATE DATABASE \"{DATABASE_NAME}\""), "postgres")?;
         }
@@ -330,7 +428,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -351,14 +451,24 @@ fn chown(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
 
 /// Creates the data folder and checks that the `postgres` user can reach it.
 fn prepare_dir(dir: &Path, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
-    fs::create_dir_all(dir).map_err(|source| EmbeddedError::DataDir { path: dir.to_path_buf(), source })?;
+    fs::create_dir_all(dir).map_err(|source| EmbeddedError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let Some((uid, _)) = owner else { return Ok(()) };
     // The data folder itself: make it traversable by postgres without opening it to everyone.
-    let meta = fs::metadata(dir).map_err(|source| EmbeddedError::DataDir { path: dir.to_path_buf(), source })?;
+    let meta = fs::metadata(dir).map_err(|source| EmbeddedError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     if meta.uid() != uid && meta.mode() & 0o001 == 0 {
         let mode = (meta.mode() & 0o7777) | 0o711;
-        fs::set_permissions(dir, fs::Permissions::from_mode(mode))
-            .map_err(|source| EmbeddedError::DataDir { path: dir.to_path_buf(), source })?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(|source| {
+            EmbeddedError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            }
+        })?;
     }
     // Its parents must already be traversable: we do not change permissions outside our folder.
     let mut parent = dir.parent();

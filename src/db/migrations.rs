@@ -23,7 +23,9 @@ pub async fn pending(url: &str) -> Result<Vec<String>, DbError> {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
         let mut conn = connect_sync(&url)?;
-        let pending = conn.pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+        let pending = conn
+            .pending_migrations(MIGRATIONS)
+            .map_err(|e| DbError::Migration(e.to_string()))?;
         Ok(pending.iter().map(|m| m.name().to_string()).collect())
     })
     .await
@@ -32,13 +34,20 @@ pub async fn pending(url: &str) -> Result<Vec<String>, DbError> {
 
 /// Applies every pending migration; returns the names applied. `default_language` is the language
 /// the `tblFamilySMS` conversion gives rows without one (else the first by `SortOrder`, then code).
-pub async fn run_pending(url: &str, default_language: Option<&str>) -> Result<Vec<String>, DbError> {
+pub async fn run_pending(
+    url: &str,
+    default_language: Option<&str>,
+) -> Result<Vec<String>, DbError> {
     let url = url.to_string();
     let language = default_language.map(str::to_string);
     if let Some(l) = &language
-        && !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !l
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(DbError::Migration(format!("default language `{l}` is not a language code")));
+        return Err(DbError::Migration(format!(
+            "default language `{l}` is not a language code"
+        )));
     }
     tokio::task::spawn_blocking(move || {
         let mut conn = connect_sync(&url)?;
@@ -48,7 +57,9 @@ pub async fn run_pending(url: &str, default_language: Option<&str>) -> Result<Ve
                 &format!("SET pn.default_language = '{l}'"),
             )?;
         }
-        let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| DbError::Migration(e.to_string()))?;
         Ok(applied.iter().map(|v| v.to_string()).collect())
     })
     .await

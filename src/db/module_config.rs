@@ -13,7 +13,11 @@ pub async fn load(conn: &mut AsyncPgConnection) -> Result<Option<String>, DbErro
     let row = mc::table
         .filter(mc::module.eq(MODULE_NAME))
         .filter(mc::layer.eq("be"))
-        .filter(mc::is_disabled_until.is_null().or(mc::is_disabled_until.lt(diesel::dsl::now)))
+        .filter(
+            mc::is_disabled_until
+                .is_null()
+                .or(mc::is_disabled_until.lt(diesel::dsl::now)),
+        )
         .select(mc::config)
         .order(mc::id)
         .first::<String>(conn)

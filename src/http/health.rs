@@ -12,14 +12,25 @@ use super::AppState;
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let check = async {
         let mut conn = state.pool.get().await.map_err(|e| e.to_string())?;
-        conn.batch_execute("SELECT 1").await.map_err(|e| e.to_string())
+        conn.batch_execute("SELECT 1")
+            .await
+            .map_err(|e| e.to_string())
     };
     match tokio::time::timeout(std::time::Duration::from_secs(2), check).await {
-        Ok(Ok(())) => (StatusCode::OK, Json(json!({"status": "ok", "database": "ok"}))),
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": "ok"})),
+        ),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "database": "unavailable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "database": "unavailable"})),
+            )
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "database": "timeout"}))),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "database": "timeout"})),
+        ),
     }
 }

@@ -1,0 +1,4 @@
+//! Families: the family write model, the families query, and the family data rules shared by the
+//! query, the report and the sender.
+
+pub mod rules;
