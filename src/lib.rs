@@ -6,5 +6,6 @@ pub mod db;
 pub mod error;
 pub mod families;
 pub mod http;
+pub mod report;
 pub mod runtime;
 pub mod telemetry;
