@@ -7,5 +7,6 @@ pub mod error;
 pub mod families;
 pub mod http;
 pub mod notification;
+pub mod report;
 pub mod runtime;
 pub mod telemetry;
