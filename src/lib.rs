@@ -6,5 +6,7 @@ pub mod db;
 pub mod error;
 pub mod families;
 pub mod http;
+pub mod notification;
+pub mod report;
 pub mod runtime;
 pub mod telemetry;
