@@ -29,8 +29,11 @@ async fn main() -> anyhow::Result<()> {
         let mut conn = pool.get().await?;
         conn.batch_execute(include_str!("seed.sql")).await?;
         let started = Instant::now();
-        conn.batch_execute(&format!("SELECT pn_bench_seed({}); ANALYZE", n.parse::<i32>()?))
-            .await?;
+        conn.batch_execute(&format!(
+            "SELECT pn_bench_seed({}); ANALYZE",
+            n.parse::<i32>()?
+        ))
+        .await?;
         eprintln!("seeded {n} families in {:?}", started.elapsed());
         return Ok(());
     }
