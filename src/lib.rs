@@ -9,5 +9,7 @@ pub mod families;
 pub mod graphql;
 pub mod http;
 pub mod languages;
+pub mod notification;
+pub mod report;
 pub mod runtime;
 pub mod telemetry;
