@@ -187,3 +187,39 @@ fn schema_file_is_up_to_date() {
          cargo run -q -- export-schema > schema.graphql"
     );
 }
+
+/// The introspection query GraphiQL sends (graphql-js 16), which must pass the default limits.
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn graphiql_introspection_passes_the_default_limits() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (s, b) = app.gql(INTROSPECTION).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["data"]["__schema"]["queryType"]["name"], "Query");
+}
