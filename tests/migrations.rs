@@ -66,6 +66,12 @@ async fn empty_database_migrates_then_rerun_is_a_no_op() {
         shipped(),
         "every migration applies: {applied:?}"
     );
+    assert!(
+        applied
+            .iter()
+            .any(|name| name.ends_with("_convert_family_sms")),
+        "names, not bare versions: {applied:?}"
+    );
     assert!(pending(&db.url).await.unwrap().is_empty());
 
     for table in [
