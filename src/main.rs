@@ -61,6 +61,7 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     policy_notification::telemetry::init(cli.log_json);
+    let cli_log_json = cli.log_json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -74,8 +75,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
+            if cli_log_json {
+                tracing::error!("{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -113,6 +117,8 @@ async fn run(cli: Cli) -> Result<(), StartError> {
 async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError> {
     let mut settings = sources.resolve()?;
     apply_db_args(&mut settings, &args);
+    // Ctrl-C or SIGTERM lets the migration finish and the embedded PostgreSQL stop.
+    let _shutdown = runtime::Shutdown::listen();
     let database = Database::open(&settings).await?;
     let result =
         db::migrations::run_pending(database.url(), settings.service.default_language.as_deref())
@@ -133,8 +139,9 @@ async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError
 async fn serve(sources: &ConfigSources, args: ServeArgs) -> Result<(), StartError> {
     let mut boot = sources.resolve()?;
     apply_db_args(&mut boot, &args.db);
+    let shutdown = runtime::Shutdown::listen();
     let database = Database::open(&boot).await?;
-    let result = serve_on(sources, &args, &database).await;
+    let result = serve_on(sources, &args, &database, shutdown).await;
     database.shutdown().await;
     result
 }
@@ -143,11 +150,15 @@ async fn serve_on(
     sources: &ConfigSources,
     args: &ServeArgs,
     database: &Database,
+    shutdown: runtime::Shutdown,
 ) -> Result<(), StartError> {
     let boot = sources.resolve()?;
     database
         .prepare_schema(boot.service.default_language.as_deref())
         .await?;
+    if shutdown.requested() {
+        return Ok(());
+    }
     let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
     let mut settings = runtime::resolve_settings(sources, &pool).await?;
     apply_db_args(&mut settings, &args.db);
@@ -160,5 +171,5 @@ async fn serve_on(
     }
     let jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
     let state = runtime::app_state(pool, settings, jwt_secret);
-    runtime::serve(state, runtime::shutdown_signal()).await
+    runtime::serve(state, shutdown.wait()).await
 }
