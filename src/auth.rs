@@ -177,8 +177,9 @@ pub struct Claims {
     pub username: String,
     /// Expiry, epoch seconds.
     pub exp: i64,
-    /// Time of the original login, epoch seconds (refreshes keep it).
-    #[serde(rename = "origIat")]
+    /// Time of the original login, epoch seconds (refreshes keep it; 0 when absent, which
+    /// cannot be refreshed).
+    #[serde(rename = "origIat", default)]
     pub orig_iat: i64,
     /// Random token id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
