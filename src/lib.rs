@@ -7,4 +7,5 @@ pub mod error;
 pub mod families;
 pub mod http;
 pub mod runtime;
+pub mod seed;
 pub mod telemetry;
