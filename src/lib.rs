@@ -12,4 +12,5 @@ pub mod languages;
 pub mod notification;
 pub mod report;
 pub mod runtime;
+pub mod seed;
 pub mod telemetry;

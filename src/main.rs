@@ -31,6 +31,27 @@ enum Command {
     Migrate(DbArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
     ExportSchema,
+    /// Write deterministic demo data (locations, users, families, policies) into the database.
+    SeedDemo(SeedArgs),
+}
+
+/// Options of `seed-demo`.
+#[derive(Args, Debug, Clone)]
+struct SeedArgs {
+    /// Number of families to create.
+    #[arg(long, default_value_t = policy_notification::seed::DEFAULT_FAMILIES, value_name = "N")]
+    families: u64,
+    /// Date the policies are dated relative to (YYYY-MM-DD) [default: today in the configured time zone].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<chrono::NaiveDate>,
+    /// Seed of the pseudo-random values: the same seed, --families and --as-of give the same data.
+    #[arg(long, default_value_t = policy_notification::seed::DEFAULT_SEED, value_name = "N")]
+    seed: i64,
+    /// Write even though the database already holds families (DECISIONS 28).
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 /// Where the database is.
@@ -111,7 +132,86 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Serve(args) => serve(&sources, args).await,
         Command::Migrate(args) => migrate(&sources, args).await,
         Command::ExportSchema => Ok(()),
+        Command::SeedDemo(args) => seed_demo(&sources, args).await,
     }
+}
+
+async fn seed_demo(sources: &ConfigSources, args: SeedArgs) -> Result<(), StartError> {
+    let mut settings = sources.resolve()?;
+    apply_db_args(&mut settings, &args.db);
+    let database = Database::open(&settings).await?;
+    let result = seed_on(&settings, &args, &database).await;
+    database.shutdown().await;
+    result
+}
+
+async fn seed_on(
+    settings: &Settings,
+    args: &SeedArgs,
+    database: &Database,
+) -> Result<(), StartError> {
+    use policy_notification::seed;
+    database
+        .prepare_schema(settings.service.default_language.as_deref())
+        .await?;
+    let options = seed::SeedOptions {
+        families: args.families,
+        as_of: args.as_of.unwrap_or_else(|| today(settings)),
+        seed: args.seed,
+        force: args.force,
+    };
+    let report = seed::seed(database.url(), &options, &progress_bar())
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    println!(
+        "seeded {} families as of {} (seed {}): {} current insurees, {} current policies, {} premiums in the database; {:.1}s",
+        report.families,
+        options.as_of,
+        options.seed,
+        report.insurees,
+        report.policies,
+        report.premiums,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Today in the configured time zone.
+fn today(settings: &Settings) -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&settings.service.timezone)
+        .date_naive()
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} families  {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// `serve --demo`: seed the default demo data when the database holds no family.
+async fn seed_if_empty(settings: &Settings, database: &Database) -> Result<(), StartError> {
+    use policy_notification::seed;
+    let rows = seed::family_rows(database.url()).await?;
+    if rows > 0 {
+        return Ok(());
+    }
+    let options = seed::SeedOptions::new(today(settings));
+    let report = seed::seed(database.url(), &options, &progress_bar())
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    tracing::info!(families = report.families, as_of = %options.as_of, "demo data seeded");
+    Ok(())
 }
 
 async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError> {
@@ -158,6 +258,9 @@ async fn serve_on(
         .await?;
     if shutdown.requested() {
         return Ok(());
+    }
+    if args.demo {
+        seed_if_empty(&boot, database).await?;
     }
     let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
     let mut settings = runtime::resolve_settings(sources, &pool).await?;
