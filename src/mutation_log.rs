@@ -202,7 +202,8 @@ pub struct MutationLogFilter {
     pub status_gte: Option<i32>,
     /// `user` (a `core_User` id).
     pub user: Option<Uuid>,
-    /// `orderBy`: `requestDateTime`, `status`, `clientMutationLabel`, each with optional `-`.
+    /// `orderBy`: `requestDateTime` (or `request_date_time`), `status`, `clientMutationLabel`, each
+    /// with an optional `-`.
     pub order_by: Vec<String>,
 }
 
@@ -276,13 +277,13 @@ pub async fn list(
             Some(rest) => (true, rest),
             None => (false, entry.trim_start_matches('+')),
         };
-        q = match (name, desc) {
-            ("requestDateTime", false) => q.then_order_by(m::request_date_time.asc()),
-            ("requestDateTime", true) => q.then_order_by(m::request_date_time.desc()),
+        q = match (crate::paging::snake_case(name).as_str(), desc) {
+            ("request_date_time", false) => q.then_order_by(m::request_date_time.asc()),
+            ("request_date_time", true) => q.then_order_by(m::request_date_time.desc()),
             ("status", false) => q.then_order_by(m::status.asc()),
             ("status", true) => q.then_order_by(m::status.desc()),
-            ("clientMutationLabel", false) => q.then_order_by(m::client_mutation_label.asc()),
-            ("clientMutationLabel", true) => q.then_order_by(m::client_mutation_label.desc()),
+            ("client_mutation_label", false) => q.then_order_by(m::client_mutation_label.asc()),
+            ("client_mutation_label", true) => q.then_order_by(m::client_mutation_label.desc()),
             _ => return Err(BadLogOrder(entry.clone()).into()),
         };
     }
@@ -291,7 +292,7 @@ pub async fn list(
         .then_order_by(m::id.asc())
         .select(MutationLogRow::as_select())
         .offset(window.offset)
-        .limit(window.limit + 1)
+        .limit(window.limit.max(0))
         .load(conn)
         .await?;
     let total = if window.with_total {
@@ -304,14 +305,7 @@ pub async fn list(
     } else {
         None
     };
-    let has_more = rows.len() as i64 > window.limit;
-    let mut rows = rows;
-    rows.truncate(window.limit.max(0) as usize);
-    Ok(Page {
-        rows,
-        has_more,
-        total,
-    })
+    Ok(Page { rows, total })
 }
 
 /// A family linked to a mutation.

@@ -5,7 +5,7 @@
 pub struct Window {
     /// Rows skipped.
     pub offset: i64,
-    /// Rows returned at most.
+    /// Rows read at most (a caller that looks ahead asks for one more than it shows).
     pub limit: i64,
     /// Whether the total number of matching rows is wanted (costs a count).
     pub with_total: bool,
@@ -22,13 +22,26 @@ impl Window {
     }
 }
 
-/// The rows of a window, whether more rows follow, and the total when it was asked for.
+/// The rows of a window and the total when it was asked for.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     /// The rows, in order.
     pub rows: Vec<T>,
-    /// Rows exist after this window.
-    pub has_more: bool,
     /// Number of rows matching, before windowing (only when asked).
     pub total: Option<i64>,
+}
+
+/// camelCase → snake_case, as openIMIS converts `orderBy` entries (`headInsuree__chfId` →
+/// `head_insuree__chf_id`); snake_case input is kept.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

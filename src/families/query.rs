@@ -15,7 +15,7 @@ use crate::db::schema::{
 };
 use crate::families::Scope;
 use crate::families::rules::NotificationMode;
-use crate::paging::{Page, Window};
+use crate::paging::{Page, Window, snake_case};
 
 /// Right to search and view families (and their notification settings).
 pub const RIGHT_QUERY: i32 = 101001;
@@ -543,20 +543,20 @@ fn order_clause(order_by: &[String]) -> Result<(String, bool, bool), QueryError>
                 Some(rest) => (true, rest),
                 None => (false, item.trim_start_matches('+')),
             };
-            let column = match name {
+            let column = match snake_case(name).as_str() {
                 "id" => "f.\"FamilyID\"",
                 "uuid" => "f.\"FamilyUUID\"",
-                "validityFrom" => "f.\"ValidityFrom\"",
-                "validityTo" => "f.\"ValidityTo\"",
-                "confirmationNo" => "f.\"ConfirmationNo\"",
+                "validity_from" => "f.\"ValidityFrom\"",
+                "validity_to" => "f.\"ValidityTo\"",
+                "confirmation_no" => "f.\"ConfirmationNo\"",
                 "poverty" => "f.\"Poverty\"",
                 "address" => "f.\"FamilyAddress\"",
-                "headInsuree__chfId" => "h.\"CHFID\"",
-                "headInsuree__lastName" => "h.\"LastName\"",
-                "headInsuree__otherNames" => "h.\"OtherNames\"",
-                "headInsuree__email" => "h.\"Email\"",
-                "headInsuree__phone" => "h.\"Phone\"",
-                "headInsuree__dob" => "h.\"DOB\"",
+                "head_insuree__chf_id" => "h.\"CHFID\"",
+                "head_insuree__last_name" => "h.\"LastName\"",
+                "head_insuree__other_names" => "h.\"OtherNames\"",
+                "head_insuree__email" => "h.\"Email\"",
+                "head_insuree__phone" => "h.\"Phone\"",
+                "head_insuree__dob" => "h.\"DOB\"",
                 "location__code" => "l.\"LocationCode\"",
                 "location__name" => "l.\"LocationName\"",
                 _ => return Err(bad("orderBy", format!("cannot order families by {item:?}"))),
@@ -639,7 +639,7 @@ pub async fn families(
         None
     };
     let limit = sql.param(Bind::Int(
-        i32::try_from(window.limit + 1).unwrap_or(i32::MAX),
+        i32::try_from(window.limit.max(0)).unwrap_or(i32::MAX),
     ));
     let offset = sql.param(Bind::Int(i32::try_from(window.offset).unwrap_or(i32::MAX)));
     let ids: Vec<IdRow> = sql
@@ -648,18 +648,9 @@ pub async fn families(
         ))
         .load(conn)
         .await?;
-    let has_more = ids.len() as i64 > window.limit;
-    let ids: Vec<i32> = ids
-        .into_iter()
-        .take(window.limit.max(0) as usize)
-        .map(|r| r.id)
-        .collect();
+    let ids: Vec<i32> = ids.into_iter().map(|r| r.id).collect();
     let rows = families_by_ids(conn, &ids).await?;
-    Ok(Page {
-        rows,
-        has_more,
-        total,
-    })
+    Ok(Page { rows, total })
 }
 
 /// Families by ids, in the order of `ids` (missing ones skipped).
@@ -921,10 +912,10 @@ pub async fn family_notifications(
         None
     };
     let limit = sql.param(Bind::Int(
-        i32::try_from(window.limit + 1).unwrap_or(i32::MAX),
+        i32::try_from(window.limit.max(0)).unwrap_or(i32::MAX),
     ));
     let offset = sql.param(Bind::Int(i32::try_from(window.offset).unwrap_or(i32::MAX)));
-    let mut rows: Vec<FamilyNotificationRow> = sql
+    let rows: Vec<FamilyNotificationRow> = sql
         .query(format!(
             "SELECT s.\"FamilyID\" AS family_id, s.\"ApprovalOfSMS\" AS approval_of_sms, \
              s.\"LanguageOfSMS\" AS language_of_sms, s.\"ValidityFrom\" AS validity_from, s.\"ValidityTo\" AS validity_to \
@@ -932,13 +923,7 @@ pub async fn family_notifications(
         ))
         .load(conn)
         .await?;
-    let has_more = rows.len() as i64 > window.limit;
-    rows.truncate(window.limit.max(0) as usize);
-    Ok(Page {
-        rows,
-        has_more,
-        total,
-    })
+    Ok(Page { rows, total })
 }
 
 #[cfg(test)]
