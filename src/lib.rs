@@ -10,5 +10,6 @@ pub mod http;
 pub mod mutation_log;
 pub mod notification;
 pub mod paging;
+pub mod report;
 pub mod runtime;
 pub mod telemetry;
