@@ -1,6 +1,7 @@
 //! The HTTP surface: router, shared state, health.
 
 pub mod health;
+pub mod metrics;
 pub mod router;
 
 use std::sync::Arc;

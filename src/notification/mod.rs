@@ -1,5 +1,6 @@
 //! Policy notifications: events, eligibility, templates, gateways and the sender loop.
 
+pub mod commands;
 pub mod eligibility;
 pub mod events;
 pub mod gateway;
