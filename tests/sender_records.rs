@@ -111,7 +111,8 @@ async fn each_eligibility_status_is_recorded() {
         marker(&db, 8, "NotificationOnEffectiveSent")
             .await
             .as_deref(),
-        Some(&*today.to_string())
+        Some(&*chrono::Utc::now().date_naive().to_string()),
+        "the marker holds the time the message went out"
     );
     assert_eq!(r.count(EventType::Activation, "sent"), 2);
     assert_eq!(r.count(EventType::Starting, "sent"), 1);
