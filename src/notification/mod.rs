@@ -1,6 +1,7 @@
 //! Policy notifications: the families' notification preferences (`tblFamilySMS`, maintained by
 //! the family hooks), events, eligibility, templates, gateways and the sender loop.
 
+pub mod commands;
 pub mod eligibility;
 pub mod events;
 pub mod gateway;
