@@ -195,8 +195,10 @@ async fn embedded_serve_starts_stops_gracefully_and_keeps_data() {
     .unwrap();
     drop(conn);
 
+    let banner = format!("listening on http://127.0.0.1:{}", server.port);
     let (code, output) = server.terminate();
     assert_eq!(code, 0, "graceful exit on SIGTERM:\n{output}");
+    assert!(output.contains(&banner), "start-up banner:\n{output}");
     assert!(
         !data.join("postgres/postmaster.pid").exists(),
         "PostgreSQL stopped (no postmaster.pid):\n{output}"
@@ -211,18 +213,20 @@ async fn embedded_serve_starts_stops_gracefully_and_keeps_data() {
     let mut server = Server::start(&["--data-dir", &data_arg], &[], &work.join("run2.log"));
     server.wait_healthy().await;
     let (url, pg_pid) = embedded_url(&data);
-    let db = TestDb {
-        name: "openimis".into(),
-        url,
-    };
-    assert_eq!(
-        db.scalar(r#"SELECT "LanguageName" FROM "tblLanguages" WHERE "LanguageCode" = 'zz'"#)
-            .await
-            .as_deref(),
-        Some("Kept across restarts")
-    );
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute(
+        r#"DO $$ BEGIN
+             IF NOT EXISTS (SELECT 1 FROM "tblLanguages"
+                            WHERE "LanguageCode" = 'zz' AND "LanguageName" = 'Kept across restarts') THEN
+                 RAISE EXCEPTION 'the row written before the restart is gone';
+             END IF;
+           END $$"#,
+    )
+    .await
+    .unwrap();
+    drop(conn);
     assert!(
-        policy_notification::db::migrations::pending(&db.url)
+        policy_notification::db::migrations::pending(&url)
             .await
             .unwrap()
             .is_empty()
