@@ -346,3 +346,35 @@ async fn sigterm_during_start_up_still_stops_postgresql() {
     );
     let _ = fs::remove_dir_all(&work);
 }
+
+#[tokio::test]
+async fn a_data_folder_postgres_cannot_reach_is_a_clear_error() {
+    if !nix::unistd::geteuid().is_root() {
+        // Only root hands PostgreSQL to the `postgres` user.
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let work = scratch_dir("pn-private");
+    let private = work.join("private");
+    fs::create_dir_all(&private).unwrap();
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+    let data = private.join("data");
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir", data.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "{} does not let others traverse it",
+            private.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--data-dir"), "{stderr}");
+    assert!(!data.join("postgres").exists());
+    let _ = fs::remove_dir_all(&work);
+}
