@@ -29,6 +29,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
+    /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
+    ExportSchema,
 }
 
 /// Where the database is.
@@ -100,10 +102,15 @@ fn apply_db_args(settings: &mut Settings, args: &DbArgs) {
 }
 
 async fn run(cli: Cli) -> Result<(), StartError> {
+    if let Some(Command::ExportSchema) = cli.command {
+        print!("{}", policy_notification::graphql::sdl());
+        return Ok(());
+    }
     let sources = load_sources(cli.config.as_ref())?;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(&sources, args).await,
         Command::Migrate(args) => migrate(&sources, args).await,
+        Command::ExportSchema => Ok(()),
     }
 }
 
@@ -162,7 +169,7 @@ async fn serve_on(
         settings.module.eligible_notification_types =
             policy_notification::config::EligibleNotificationTypes::all();
     }
-    let _jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
-    let state = runtime::app_state(pool, settings);
+    let jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
+    let state = runtime::app_state(pool, settings, jwt_secret);
     runtime::serve(state, shutdown.wait()).await
 }

@@ -250,10 +250,19 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Builds the shared state from a pool and settings.
-pub fn app_state(pool: Pool, settings: Settings) -> AppState {
+/// Builds the shared state from a pool, settings and the JWT fallback secret.
+pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> AppState {
+    let settings = Arc::new(settings);
+    let jwt = Arc::new(crate::auth::JwtKeys::new(
+        jwt_secret,
+        settings.service.jwt_expiration_seconds,
+        settings.service.jwt_refresh_expiration_seconds,
+    ));
+    let schema = crate::graphql::build_schema(pool.clone(), settings.clone(), jwt.clone());
     AppState {
         pool,
-        settings: Arc::new(settings),
+        settings,
+        jwt,
+        schema,
     }
 }

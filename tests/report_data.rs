@@ -151,3 +151,66 @@ async fn renders_pdf_and_csv() {
     assert_eq!(json["rows"].as_array().unwrap().len(), 6);
     assert_eq!(json["counts"]["all"], 6);
 }
+
+#[tokio::test]
+async fn multi_page_pdf_page_count_matches_layout() {
+    let db = support::TestDb::new().await;
+    db.exec(include_str!("../bench/report/seed.sql")).await;
+    db.exec("SELECT pn_bench_seed(400)").await;
+    let pool = policy_notification::db::connect_pool(&db.url, 4).unwrap();
+    let q = query(Some("0be0c000-0000-4000-8000-000000000001"), None, 0);
+    let prepared = report::prepare(&pool, &q, &DistrictScope::All)
+        .await
+        .unwrap();
+    assert_eq!(prepared.row_count(), 400);
+    let expected_pages =
+        report::pdf::page_count(&prepared.header, &prepared.counts, &prepared.villages).unwrap();
+    let started = std::time::Instant::now();
+    let pdf = report::render_pdf(pool.clone(), prepared.clone())
+        .await
+        .unwrap();
+    eprintln!(
+        "400 rows: {} pages, {} bytes, {:?}",
+        expected_pages,
+        pdf.len(),
+        started.elapsed()
+    );
+    let path = std::env::temp_dir().join("report_data_multi.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let info = std::process::Command::new("pdfinfo").arg(&path).output();
+    if let Ok(out) = info {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pages = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .map(|p| p.trim().parse::<u32>().unwrap());
+        assert_eq!(pages, Some(expected_pages));
+    }
+    // Rows arrive in order across chunk boundaries: insurance numbers ascend within a village.
+    let started = std::time::Instant::now();
+    let rows: Vec<Vec<ReportRow>> = prepared
+        .rows_chunked(pool.clone(), 7)
+        .try_collect()
+        .await
+        .unwrap();
+    eprintln!("rows read in {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let _ =
+        report::pdf::page_count(&prepared.header, &prepared.counts, &prepared.villages).unwrap();
+    eprintln!("page count in {:?}", started.elapsed());
+    let rows: Vec<ReportRow> = rows.into_iter().flatten().collect();
+    assert_eq!(rows.len(), 400);
+    for (offset, limit) in [(0, 10), (5, 100), (395, 100), (399, 1), (400, 5), (37, 63)] {
+        let page = prepared.rows_page(&pool, offset, limit).await.unwrap();
+        let want: Vec<&str> = rows
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|r| r.family_uuid.as_str())
+            .collect();
+        let got: Vec<&str> = page.iter().map(|r| r.family_uuid.as_str()).collect();
+        assert_eq!(got, want, "page at {offset}+{limit}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    assert!(rows.iter().all(|r| seen.insert(r.family_uuid.clone())));
+}

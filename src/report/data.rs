@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use diesel::QueryableByName;
 use diesel::pg::Pg;
-use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use futures::Stream;
 use uuid::Uuid;
@@ -337,6 +337,49 @@ impl PreparedReport {
         self.villages.iter().map(|v| v.rows).sum()
     }
 
+    /// One page of rows: at most `limit` rows from 0-based position `offset` in report order
+    /// (for paginated clients such as GraphQL). Reads only the villages the page spans.
+    pub async fn rows_page(
+        &self,
+        pool: &Pool,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<ReportRow>, ReportError> {
+        if limit <= 0 || offset < 0 {
+            return Ok(Vec::new());
+        }
+        let mut before = 0i64;
+        let mut start = self.villages.len();
+        for (i, v) in self.villages.iter().enumerate() {
+            if before + v.rows > offset {
+                start = i;
+                break;
+            }
+            before += v.rows;
+        }
+        if start >= self.villages.len() {
+            return Ok(Vec::new());
+        }
+        let skip = offset - before;
+        let mut end = start;
+        let mut covered = -skip;
+        while end < self.villages.len() && covered < limit {
+            covered += self.villages[end].rows;
+            end += 1;
+        }
+        let raw = load_rows(
+            pool,
+            &self.villages,
+            start..end,
+            &self.filter,
+            None,
+            skip,
+            limit,
+        )
+        .await?;
+        Ok(rows_of(raw, &self.villages))
+    }
+
     /// The rows in report order, read in chunks of about [`CHUNK`] rows.
     pub fn rows(
         &self,
@@ -435,60 +478,17 @@ impl ChunkState {
     async fn fetch(&mut self) -> Result<Vec<ReportRow>, ReportError> {
         let start = self.next;
         let end = self.window_end();
-        let ids: Vec<i32> = self.villages[start..end]
-            .iter()
-            .map(|v| v.village_id)
-            .collect();
-        let ords: Vec<i32> = (start..end).map(|i| i as i32).collect();
-        let (after_chf, after_id) = self.cursor.clone().unwrap_or_default();
-        let after_ord = if self.cursor.is_some() {
-            start as i32
-        } else {
-            -1
-        };
-        let sql = format!(
-            "SELECT vo.ord AS ord, f.\"FamilyID\" AS family_id, f.\"FamilyUUID\" AS family_uuid, \
-                    COALESCE(h.\"CHFID\", '') AS chfid, h.\"OtherNames\" AS given_name, \
-                    h.\"LastName\" AS last_name, h.\"Phone\" AS phone, \
-                    COALESCE({head_phone}, false) AS head_has_phone, \
-                    COALESCE(s.\"ApprovalOfSMS\", false) AS approval, s.\"LanguageOfSMS\" AS language, \
-                    alt.\"OtherNames\" AS alt_given_name, alt.\"LastName\" AS alt_last_name, \
-                    alt.\"Phone\" AS alt_phone \
-             FROM unnest($1::int[], $2::int[]) AS vo(loc, ord) \
-             JOIN \"tblFamilies\" f ON f.\"LocationId\" = vo.loc AND f.\"ValidityTo\" IS NULL \
-             LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\" \
-             LEFT JOIN \"tblFamilySMS\" s ON s.\"FamilyID\" = f.\"FamilyID\" AND s.\"ValidityTo\" IS NULL \
-             LEFT JOIN LATERAL ( \
-                 SELECT am.\"OtherNames\", am.\"LastName\", am.\"Phone\" FROM \"tblInsuree\" am \
-                 WHERE am.\"FamilyID\" = f.\"FamilyID\" AND am.\"ValidityTo\" IS NULL \
-                   AND am.\"InsureeID\" <> f.\"InsureeID\" AND {alt_phone} \
-                 ORDER BY am.\"InsureeID\" LIMIT 1) alt ON NOT COALESCE({head_phone}, false) \
-             WHERE (vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\") > ($3, $4 COLLATE \"C\", $5) \
-             {mode}{filter} \
-             ORDER BY vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\" \
-             LIMIT $6",
-            head_phone = phone_present_sql("h.\"Phone\""),
-            alt_phone = phone_present_sql("am.\"Phone\""),
-            mode = self
-                .filter
-                .mode
-                .sql("f")
-                .map(|p| format!(" AND {p}"))
-                .unwrap_or_default(),
-            filter = self.filter.sql(),
-        );
-        let query = diesel::sql_query(sql)
-            .into_boxed::<Pg>()
-            .bind::<Array<Integer>, _>(ids)
-            .bind::<Array<Integer>, _>(ords)
-            .bind::<Integer, _>(after_ord)
-            .bind::<Text, _>(after_chf)
-            .bind::<Integer, _>(after_id)
-            .bind::<diesel::sql_types::BigInt, _>(self.chunk as i64);
-        let raw: Vec<RawRow> = {
-            let mut conn = self.pool.get().await.map_err(DbError::from)?;
-            query.load(&mut conn).await?
-        };
+        let after = self.cursor.clone().map(|(c, id)| (start as i32, c, id));
+        let raw = load_rows(
+            &self.pool,
+            &self.villages,
+            start..end,
+            &self.filter,
+            after,
+            0,
+            self.chunk as i64,
+        )
+        .await?;
         if raw.len() < self.chunk {
             self.next = end;
             self.cursor = None;
@@ -496,14 +496,78 @@ impl ChunkState {
             self.next = last.ord.max(0) as usize;
             self.cursor = Some((last.chfid.clone(), last.family_id));
         }
-        Ok(raw
-            .into_iter()
-            .filter_map(|r| {
-                let v = self.villages.get(usize::try_from(r.ord).ok()?)?;
-                Some(to_row(r, v))
-            })
-            .collect())
+        Ok(rows_of(raw, &self.villages))
     }
+}
+
+fn rows_of(raw: Vec<RawRow>, villages: &[VillageGroup]) -> Vec<ReportRow> {
+    raw.into_iter()
+        .filter_map(|r| {
+            let v = villages.get(usize::try_from(r.ord).ok()?)?;
+            Some(to_row(r, v))
+        })
+        .collect()
+}
+
+/// Reads the rows of villages `range` in report order: after the keyset position `after`
+/// (village position, insurance number, family id) when given, skipping `skip` rows, at most
+/// `limit` rows.
+async fn load_rows(
+    pool: &Pool,
+    villages: &[VillageGroup],
+    range: std::ops::Range<usize>,
+    filter: &RowFilter,
+    after: Option<(i32, String, i32)>,
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<RawRow>, ReportError> {
+    let ids: Vec<i32> = villages[range.clone()]
+        .iter()
+        .map(|v| v.village_id)
+        .collect();
+    let ords: Vec<i32> = range.map(|i| i as i32).collect();
+    let (after_ord, after_chf, after_id) = after.unwrap_or((-1, String::new(), 0));
+    let sql = format!(
+        "SELECT vo.ord AS ord, f.\"FamilyID\" AS family_id, f.\"FamilyUUID\" AS family_uuid, \
+                COALESCE(h.\"CHFID\", '') AS chfid, h.\"OtherNames\" AS given_name, \
+                h.\"LastName\" AS last_name, h.\"Phone\" AS phone, \
+                COALESCE({head_phone}, false) AS head_has_phone, \
+                COALESCE(s.\"ApprovalOfSMS\", false) AS approval, s.\"LanguageOfSMS\" AS language, \
+                alt.\"OtherNames\" AS alt_given_name, alt.\"LastName\" AS alt_last_name, \
+                alt.\"Phone\" AS alt_phone \
+         FROM unnest($1::int[], $2::int[]) AS vo(loc, ord) \
+         JOIN \"tblFamilies\" f ON f.\"LocationId\" = vo.loc AND f.\"ValidityTo\" IS NULL \
+         LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\" \
+         LEFT JOIN \"tblFamilySMS\" s ON s.\"FamilyID\" = f.\"FamilyID\" AND s.\"ValidityTo\" IS NULL \
+         LEFT JOIN LATERAL ( \
+             SELECT am.\"OtherNames\", am.\"LastName\", am.\"Phone\" FROM \"tblInsuree\" am \
+             WHERE am.\"FamilyID\" = f.\"FamilyID\" AND am.\"ValidityTo\" IS NULL \
+               AND am.\"InsureeID\" <> f.\"InsureeID\" AND {alt_phone} \
+             ORDER BY am.\"InsureeID\" LIMIT 1) alt ON NOT COALESCE({head_phone}, false) \
+         WHERE (vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\") > ($3, $4 COLLATE \"C\", $5) \
+         {mode}{filter} \
+         ORDER BY vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\" \
+         OFFSET $6 LIMIT $7",
+        head_phone = phone_present_sql("h.\"Phone\""),
+        alt_phone = phone_present_sql("am.\"Phone\""),
+        mode = filter
+            .mode
+            .sql("f")
+            .map(|p| format!(" AND {p}"))
+            .unwrap_or_default(),
+        filter = filter.sql(),
+    );
+    let query = diesel::sql_query(sql)
+        .into_boxed::<Pg>()
+        .bind::<Array<Integer>, _>(ids)
+        .bind::<Array<Integer>, _>(ords)
+        .bind::<Integer, _>(after_ord)
+        .bind::<Text, _>(after_chf)
+        .bind::<Integer, _>(after_id)
+        .bind::<BigInt, _>(skip.max(0))
+        .bind::<BigInt, _>(limit.max(0));
+    let mut conn = pool.get().await.map_err(DbError::from)?;
+    Ok(query.load(&mut conn).await?)
 }
 
 fn to_row(r: RawRow, v: &VillageGroup) -> ReportRow {

@@ -15,9 +15,7 @@ use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke};
-use krilla::text::{Font, TextDirection};
-use skrifa::MetadataProvider;
-use skrifa::instance::{LocationRef, Size};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 
 use super::data::{ModeCounts, ReportError, ReportHeader, ReportRow, VillageGroup};
 use crate::families::rules::NotificationMode;
@@ -73,6 +71,7 @@ enum Op {
         bold: bool,
         color: (u8, u8, u8),
         text: String,
+        glyphs: Vec<KrillaGlyph>,
     },
     Rect {
         x: f32,
@@ -99,38 +98,44 @@ enum Op {
     },
 }
 
-/// Text widths from the shipped fonts' metrics.
+/// Shaping (rustybuzz, one parsed face per font for the whole document) and text widths.
 struct Measure {
-    regular: HashMap<char, f32>,
-    bold: HashMap<char, f32>,
-    regular_font: skrifa::FontRef<'static>,
-    bold_font: skrifa::FontRef<'static>,
+    regular: rustybuzz::Face<'static>,
+    bold: rustybuzz::Face<'static>,
+    regular_adv: HashMap<char, f32>,
+    bold_adv: HashMap<char, f32>,
 }
 
 impl Measure {
     fn new() -> Result<Self, ReportError> {
         let load = |b: &'static [u8]| {
-            skrifa::FontRef::new(b).map_err(|e| ReportError::Render(format!("font: {e}")))
+            rustybuzz::Face::from_slice(b, 0)
+                .ok_or_else(|| ReportError::Render("a shipped font does not load".into()))
         };
         Ok(Measure {
-            regular: HashMap::new(),
-            bold: HashMap::new(),
-            regular_font: load(REGULAR)?,
-            bold_font: load(BOLD)?,
+            regular: load(REGULAR)?,
+            bold: load(BOLD)?,
+            regular_adv: HashMap::new(),
+            bold_adv: HashMap::new(),
         })
     }
 
-    /// Advance of `c` at size 1.
+    fn face(&self, bold: bool) -> &rustybuzz::Face<'static> {
+        if bold { &self.bold } else { &self.regular }
+    }
+
+    /// Advance of `c` at size 1 (without shaping; for fitting and wrapping).
     fn advance(&mut self, c: char, bold: bool) -> f32 {
-        let (cache, font) = if bold {
-            (&mut self.bold, &self.bold_font)
+        let (cache, face) = if bold {
+            (&mut self.bold_adv, &self.bold)
         } else {
-            (&mut self.regular, &self.regular_font)
+            (&mut self.regular_adv, &self.regular)
         };
         *cache.entry(c).or_insert_with(|| {
-            let gid = font.charmap().map(c).unwrap_or_default();
-            font.glyph_metrics(Size::new(1.0), LocationRef::default())
-                .advance_width(gid)
+            let upem = f32::from(face.units_per_em().max(1) as u16);
+            let gid = face.glyph_index(c).unwrap_or_default();
+            face.glyph_hor_advance(gid)
+                .map(|a| f32::from(a) / upem)
                 .unwrap_or(0.6)
         })
     }
@@ -139,6 +144,41 @@ impl Measure {
         text.chars().map(|c| self.advance(c, bold)).sum::<f32>() * size
     }
 
+    /// The glyphs of `text`, shaped with the font's OpenType features (any script DejaVu covers).
+    fn shape(&self, text: &str, bold: bool) -> Vec<KrillaGlyph> {
+        let face = self.face(bold);
+        let upem = f32::from(face.units_per_em().max(1) as u16);
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.guess_segment_properties();
+        let output = rustybuzz::shape(face, &[], buffer);
+        let infos = output.glyph_infos();
+        let positions = output.glyph_positions();
+        // A glyph's text range runs from its cluster to the next cluster start in the text.
+        let mut starts: Vec<usize> = infos.iter().map(|i| i.cluster as usize).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        infos
+            .iter()
+            .zip(positions)
+            .map(|(info, pos)| {
+                let start = info.cluster as usize;
+                let end = match starts.binary_search(&start) {
+                    Ok(i) => starts.get(i + 1).copied().unwrap_or(text.len()),
+                    Err(_) => text.len(),
+                };
+                KrillaGlyph::new(
+                    GlyphId::new(info.glyph_id),
+                    pos.x_advance as f32 / upem,
+                    pos.x_offset as f32 / upem,
+                    pos.y_offset as f32 / upem,
+                    pos.y_advance as f32 / upem,
+                    start..end,
+                    None,
+                )
+            })
+            .collect()
+    }
     /// `text` shortened with "…" to fit `max` points.
     fn fit(&mut self, text: &str, size: f32, bold: bool, max: f32) -> String {
         let text = text.trim();
@@ -220,18 +260,12 @@ impl Pager {
                     bold: b,
                     color,
                     text,
+                    glyphs,
                 } => {
                     surface.set_fill(Some(fill(color)));
                     surface.set_stroke(None);
                     let font = if b { bold.clone() } else { regular.clone() };
-                    surface.draw_text(
-                        Point::from_xy(x, y),
-                        font,
-                        size,
-                        &text,
-                        false,
-                        TextDirection::Auto,
-                    );
+                    surface.draw_glyphs(Point::from_xy(x, y), &glyphs, font, &text, size, false);
                 }
                 Op::Rect {
                     x,
@@ -365,6 +399,7 @@ impl<'a> Layout<'a> {
 
     fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), text: &str) {
         if self.pager.drawing && !text.is_empty() {
+            let glyphs = self.measure.shape(text, bold);
             self.pager.op(Op::Text {
                 x,
                 y,
@@ -372,6 +407,7 @@ impl<'a> Layout<'a> {
                 bold,
                 color,
                 text: text.to_string(),
+                glyphs,
             });
         }
     }
