@@ -3,6 +3,7 @@
 pub mod extract;
 pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod router;
 
 use std::sync::Arc;
