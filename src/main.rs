@@ -29,6 +29,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
+    /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
+    ExportSchema,
 }
 
 /// Where the database is.
@@ -59,6 +61,7 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     policy_notification::telemetry::init(cli.log_json);
+    let cli_log_json = cli.log_json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,8 +75,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
+            if cli_log_json {
+                tracing::error!("{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -96,16 +102,23 @@ fn apply_db_args(settings: &mut Settings, args: &DbArgs) {
 }
 
 async fn run(cli: Cli) -> Result<(), StartError> {
+    if let Some(Command::ExportSchema) = cli.command {
+        print!("{}", policy_notification::graphql::sdl());
+        return Ok(());
+    }
     let sources = load_sources(cli.config.as_ref())?;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(&sources, args).await,
         Command::Migrate(args) => migrate(&sources, args).await,
+        Command::ExportSchema => Ok(()),
     }
 }
 
 async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError> {
     let mut settings = sources.resolve()?;
     apply_db_args(&mut settings, &args);
+    // Ctrl-C or SIGTERM lets the migration finish and the embedded PostgreSQL stop.
+    let _shutdown = runtime::Shutdown::listen();
     let database = Database::open(&settings).await?;
     let result =
         db::migrations::run_pending(database.url(), settings.service.default_language.as_deref())
@@ -126,8 +139,9 @@ async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError
 async fn serve(sources: &ConfigSources, args: ServeArgs) -> Result<(), StartError> {
     let mut boot = sources.resolve()?;
     apply_db_args(&mut boot, &args.db);
+    let shutdown = runtime::Shutdown::listen();
     let database = Database::open(&boot).await?;
-    let result = serve_on(sources, &args, &database).await;
+    let result = serve_on(sources, &args, &database, shutdown).await;
     database.shutdown().await;
     result
 }
@@ -136,11 +150,15 @@ async fn serve_on(
     sources: &ConfigSources,
     args: &ServeArgs,
     database: &Database,
+    shutdown: runtime::Shutdown,
 ) -> Result<(), StartError> {
     let boot = sources.resolve()?;
     database
         .prepare_schema(boot.service.default_language.as_deref())
         .await?;
+    if shutdown.requested() {
+        return Ok(());
+    }
     let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
     let mut settings = runtime::resolve_settings(sources, &pool).await?;
     apply_db_args(&mut settings, &args.db);
@@ -151,7 +169,7 @@ async fn serve_on(
         settings.module.eligible_notification_types =
             policy_notification::config::EligibleNotificationTypes::all();
     }
-    let _jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
-    let state = runtime::app_state(pool, settings);
-    runtime::serve(state, runtime::shutdown_signal()).await
+    let jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
+    let state = runtime::app_state(pool, settings, jwt_secret);
+    runtime::serve(state, shutdown.wait()).await
 }

@@ -183,7 +183,7 @@ macro_rules! families_query {
                 };
                 let scope = scope_of(id);
                 let mut conn = db_conn(ctx).await?;
-                let run = async |w: Window| {
+                let mut run = async |w: Window| {
                     fq::families(&mut conn, &scope, &filter, w).await.map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
@@ -219,7 +219,7 @@ macro_rules! families_query {
                 };
                 let scope = scope_of(id);
                 let mut conn = db_conn(ctx).await?;
-                let run = async |w: Window| {
+                let mut run = async |w: Window| {
                     fq::family_notifications(&mut conn, &scope, &filter, w)
                         .await
                         .map_err(|e| user_error(&e))
@@ -284,7 +284,7 @@ macro_rules! families_query {
                     order_by: order_by.unwrap_or_default().into_iter().flatten().collect(),
                 };
                 let mut conn = db_conn(ctx).await?;
-                let run = async |w: Window| {
+                let mut run = async |w: Window| {
                     mutation_log::list(&mut conn, viewer, &filter, w)
                         .await
                         .map_err(|e| user_error(&e))

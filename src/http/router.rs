@@ -14,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .merge(super::graphql::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
