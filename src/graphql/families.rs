@@ -194,6 +194,9 @@ macro_rules! families_query {
                     fq::families(&mut conn, &scope, &filter, w).await.map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
+                // Give the connection back before the related data is loaded.
+                drop(run);
+                drop(conn);
                 let loaders = request_loaders(ctx)?;
                 prime_families(&loaders, &ctx.look_ahead().field("edges").field("node"), &rows).await?;
                 let nodes = rows
@@ -233,6 +236,9 @@ macro_rules! families_query {
                         .map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
+                // Give the connection back before the related data is loaded.
+                drop(run);
+                drop(conn);
                 let loaders = request_loaders(ctx)?;
                 let ids: Vec<i32> = rows.iter().map(|r| r.family_id).collect();
                 prime_notification_families(&loaders, &ctx.look_ahead().field("edges").field("node"), &ids).await?;
@@ -300,6 +306,9 @@ macro_rules! families_query {
                         .map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
+                // Give the connection back before the related data is loaded.
+                drop(run);
+                drop(conn);
                 let loaders = request_loaders(ctx)?;
                 let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
                 prime_logs(&loaders, &ctx.look_ahead().field("edges").field("node"), &ids).await?;
