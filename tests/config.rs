@@ -369,3 +369,84 @@ fn the_binary_refuses_a_bad_config_file_naming_the_key() {
     assert!(stderr.contains("absent.toml"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_example_config_is_valid_and_mentions_every_key() {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policy-notification.example.toml"
+    ));
+    let s = ConfigSources::load(Some(&path), Vec::new())
+        .and_then(|s| s.resolve())
+        .unwrap();
+    assert_eq!(provider_names(&s), ["TextNotificationProvider"]);
+    assert_eq!(s.module.reminder_before_expiry_days, 5);
+    let text = std::fs::read_to_string(&path).unwrap();
+    for key in [
+        "listen",
+        "data_dir",
+        "database_url",
+        "jwt_secret",
+        "https",
+        "timezone",
+        "default_approval",
+        "default_language",
+        "country_code",
+        "templates_dir",
+        "trigger_hours",
+        "send_concurrency",
+        "pg_bin",
+        "metrics_listen",
+        "metrics_token",
+        "jwt_expiration_seconds",
+        "jwt_refresh_expiration_seconds",
+        "max_body_bytes",
+        "graphql_max_depth",
+        "graphql_max_complexity",
+        "notification_admin_perms",
+        "pool_size",
+        "providers",
+        "eligibleNotificationTypes",
+        "family_policy_notification_report_perms",
+        "trigger_time_interval_hours",
+        "trigger_first_call_hour",
+        "trigger_last_call_hour",
+        "reminder_before_expiry_days",
+        "reminder_after_expiry_days",
+        "policy_activation_relevance_maximum_days_timedelta",
+        "policy_renewal_relevance_maximum_days_timedelta",
+        "rate_per_second",
+        "timeout_seconds",
+    ] {
+        assert!(
+            text.contains(&format!("{key} "))
+                || text.contains(&format!(".{key}]"))
+                || text.contains(&format!(".{key}.")),
+            "{key} missing"
+        );
+    }
+    // Uncommenting the optional keys still gives a valid configuration.
+    let uncommented: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest)
+                if rest.starts_with('[')
+                    || rest
+                        .split_once(" = ")
+                        .is_some_and(|(k, _)| !k.contains(' ')) =>
+            {
+                rest.to_string()
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let s = ConfigSources::from_toml(&uncommented)
+        .and_then(|s| s.resolve())
+        .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+    assert_eq!(
+        provider_names(&s),
+        ["eGASMSGateway", "TextNotificationProvider"]
+    );
+    assert_eq!(s.service.trigger_hours.unwrap().hours(), &[8, 12, 16]);
+}

@@ -313,3 +313,32 @@ async fn serve_refuses_an_external_database_with_pending_migrations() {
     assert_eq!(code, 0, "{output}");
     let _ = fs::remove_dir_all(&work);
 }
+
+#[tokio::test]
+async fn sigterm_during_start_up_still_stops_postgresql() {
+    let work = scratch_dir("pn-early-term");
+    let data = work.join("data");
+    let _guard = ClusterGuard(data.clone());
+    let server = Server::start(
+        &["--data-dir", data.to_str().unwrap()],
+        &[],
+        &work.join("run.log"),
+    );
+    // Signal as soon as initdb has begun writing the cluster.
+    let start = Instant::now();
+    while !data.join("postgres").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "initdb never started:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (code, output) = server.terminate();
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        !data.join("postgres/postmaster.pid").exists(),
+        "no PostgreSQL left running:\n{output}"
+    );
+    let _ = fs::remove_dir_all(&work);
+}

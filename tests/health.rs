@@ -16,7 +16,7 @@ async fn start_app(database_url: &str) -> String {
     drop(listener);
     let base = format!("http://{}", settings.service.listen);
     let pool = db::connect_pool(database_url, 2).unwrap();
-    let state = runtime::app_state(pool, settings);
+    let state = runtime::app_state(pool, settings, "health-test-secret".to_string().into());
     tokio::spawn(async move {
         runtime::serve(state, std::future::pending()).await.unwrap();
     });

@@ -206,6 +206,9 @@ impl EmbeddedPostgres {
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join(program));
         cmd.stdin(Stdio::null());
+        // Its own process group: a Ctrl-C at the terminal reaches the service, which then stops
+        // PostgreSQL in order, rather than interrupting initdb or pg_ctl half-way.
+        cmd.process_group(0);
         // PostgreSQL resolves its own files relative to the working directory; use one it can read.
         cmd.current_dir(&self.data_dir);
         if let Some((uid, gid)) = self.owner {
