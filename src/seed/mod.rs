@@ -299,28 +299,3 @@ SET LOCAL TIME ZONE 'UTC';"#,
         elapsed: Duration::ZERO,
     })
 }
-#[cfg(test)]
-mod dump_tests {
-    #[test]
-    #[ignore]
-    fn dump_sql() {
-        let g = super::sql::Gen {
-            seed: 2024,
-            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
-            salt: 7,
-        };
-        let since = "now()::timestamp";
-        let pre = format!(
-            "{}{}{}",
-            super::reference::locations(&g, 100000, 1, since),
-            super::reference::officers(&g, 1, since),
-            super::reference::products(&g, 1, since)
-        );
-        std::fs::write("/tmp/seedrun/pre.sql", pre).unwrap();
-        std::fs::write(
-            "/tmp/seedrun/chunk.sql",
-            super::families::chunk_sql(&g, 1, 100000, 1),
-        )
-        .unwrap();
-    }
-}
