@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use policy_notification::config::{ConfigSources, Settings};
 use policy_notification::db;
+use policy_notification::notification::gateway::SendOutcome;
+use policy_notification::notification::sender::Sender;
+use policy_notification::notification::{commands, scheduler};
 use policy_notification::runtime::{self, Database, StartError};
 
 /// openIMIS policy notification service.
@@ -29,8 +32,14 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
+    /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
+    ExportSchema,
     /// Write deterministic demo data (locations, users, families, policies) into the database.
     SeedDemo(SeedArgs),
+    /// Run one notification sweep now and print a summary per event and outcome.
+    SendNotifications(SendNotificationsArgs),
+    /// Send one test message through the configured providers and print the outcome.
+    SendTest(SendTestArgs),
 }
 
 /// Options of `seed-demo`.
@@ -48,6 +57,33 @@ struct SeedArgs {
     /// Write even though the database already holds families (DECISIONS 28).
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct SendNotificationsArgs {
+    /// Run as if today were DATE (YYYY-MM-DD) [default: today in the configured time zone].
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<chrono::NaiveDate>,
+    /// List what would be sent; record and send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct SendTestArgs {
+    /// Recipient phone number (normalised with service.country_code).
+    #[arg(long, value_name = "PHONE")]
+    to: String,
+    /// Use only this provider (name as configured, case-insensitive).
+    #[arg(long, value_name = "NAME")]
+    provider: Option<String>,
+    /// Text to send.
+    #[arg(long, default_value = "openIMIS policy notification: test message")]
+    message: String,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -80,6 +116,7 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     policy_notification::telemetry::init(cli.log_json);
+    let cli_log_json = cli.log_json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,8 +130,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
+            if cli_log_json {
+                tracing::error!("{e}");
+            } else {
+                eprintln!("error: {e}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -117,11 +157,80 @@ fn apply_db_args(settings: &mut Settings, args: &DbArgs) {
 }
 
 async fn run(cli: Cli) -> Result<(), StartError> {
+    if let Some(Command::ExportSchema) = cli.command {
+        print!("{}", policy_notification::graphql::sdl());
+        return Ok(());
+    }
     let sources = load_sources(cli.config.as_ref())?;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(&sources, args).await,
         Command::Migrate(args) => migrate(&sources, args).await,
+        Command::ExportSchema => Ok(()),
         Command::SeedDemo(args) => seed_demo(&sources, args).await,
+        Command::SendNotifications(args) => send_notifications(&sources, args).await,
+        Command::SendTest(args) => send_test(&sources, args).await,
+    }
+}
+
+/// Opens the database, checks its schema and resolves the settings with its module row.
+async fn open_with_settings(
+    sources: &ConfigSources,
+    args: &DbArgs,
+) -> Result<(Database, db::Pool, Settings), StartError> {
+    let mut boot = sources.resolve()?;
+    apply_db_args(&mut boot, args);
+    let database = Database::open(&boot).await?;
+    let prepared = async {
+        database
+            .prepare_schema(boot.service.default_language.as_deref())
+            .await?;
+        let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
+        let mut settings = runtime::resolve_settings(sources, &pool).await?;
+        apply_db_args(&mut settings, args);
+        Ok::<_, StartError>((pool, settings))
+    }
+    .await;
+    match prepared {
+        Ok((pool, settings)) => Ok((database, pool, settings)),
+        Err(e) => {
+            database.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
+async fn send_notifications(
+    sources: &ConfigSources,
+    args: SendNotificationsArgs,
+) -> Result<(), StartError> {
+    let (database, pool, settings) = open_with_settings(sources, &args.db).await?;
+    let settings = std::sync::Arc::new(settings);
+    let result = async {
+        let sender =
+            Sender::new(pool, settings.clone()).map_err(|e| StartError::Other(e.to_string()))?;
+        let report = commands::send_notifications(&sender, args.as_of, args.dry_run)
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))?;
+        print!("{}", commands::summary(&report, &settings, args.dry_run));
+        Ok(())
+    }
+    .await;
+    database.shutdown().await;
+    result
+}
+
+async fn send_test(sources: &ConfigSources, args: SendTestArgs) -> Result<(), StartError> {
+    let (database, _pool, settings) = open_with_settings(sources, &args.db).await?;
+    let result =
+        commands::send_test(&settings, &args.to, args.provider.as_deref(), &args.message).await;
+    database.shutdown().await;
+    let result = result.map_err(|e| StartError::Other(e.to_string()))?;
+    println!("{}", commands::describe(&result));
+    match result.outcome {
+        SendOutcome::Delivered => Ok(()),
+        _ => Err(StartError::Other(
+            "the test message was not delivered".into(),
+        )),
     }
 }
 
@@ -206,6 +315,8 @@ async fn seed_if_empty(settings: &Settings, database: &Database) -> Result<(), S
 async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError> {
     let mut settings = sources.resolve()?;
     apply_db_args(&mut settings, &args);
+    // Ctrl-C or SIGTERM lets the migration finish and the embedded PostgreSQL stop.
+    let _shutdown = runtime::Shutdown::listen();
     let database = Database::open(&settings).await?;
     let result =
         db::migrations::run_pending(database.url(), settings.service.default_language.as_deref())
@@ -226,8 +337,9 @@ async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError
 async fn serve(sources: &ConfigSources, args: ServeArgs) -> Result<(), StartError> {
     let mut boot = sources.resolve()?;
     apply_db_args(&mut boot, &args.db);
+    let shutdown = runtime::Shutdown::listen();
     let database = Database::open(&boot).await?;
-    let result = serve_on(sources, &args, &database).await;
+    let result = serve_on(sources, &args, &database, shutdown).await;
     database.shutdown().await;
     result
 }
@@ -236,11 +348,15 @@ async fn serve_on(
     sources: &ConfigSources,
     args: &ServeArgs,
     database: &Database,
+    shutdown: runtime::Shutdown,
 ) -> Result<(), StartError> {
     let boot = sources.resolve()?;
     database
         .prepare_schema(boot.service.default_language.as_deref())
         .await?;
+    if shutdown.requested() {
+        return Ok(());
+    }
     if args.demo {
         seed_if_empty(&boot, database).await?;
     }
@@ -254,7 +370,33 @@ async fn serve_on(
         settings.module.eligible_notification_types =
             policy_notification::config::EligibleNotificationTypes::all();
     }
-    let _jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
-    let state = runtime::app_state(pool, settings);
-    runtime::serve(state, runtime::shutdown_signal()).await
+    let jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
+    let state = runtime::app_state(pool, settings, jwt_secret);
+    let sender = Sender::new(state.pool.clone(), state.settings.clone())
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    policy_notification::http::metrics::install();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let metrics_listener = match state.settings.service.metrics_listen {
+        Some(addr) => Some(runtime::serve_metrics(addr, stop_rx.clone()).await?),
+        None => None,
+    };
+    let scheduler = tokio::spawn(scheduler::run(
+        sender,
+        state.settings.trigger_hours(),
+        state.settings.service.timezone,
+        stop_rx,
+    ));
+    let stop = stop_tx.clone();
+    let shutdown = async move {
+        shutdown.wait().await;
+        let _ = stop.send(true);
+    };
+    let result = runtime::serve(state, shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = scheduler.await;
+    if let Some(m) = metrics_listener {
+        let _ = m.await;
+    }
+    result
 }

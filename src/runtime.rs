@@ -176,11 +176,84 @@ pub async fn serve(
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
     tracing::info!(%addr, "listening");
+    // One line for the person who started the service (logs go to stderr).
+    println!(
+        "policy-notification {} listening on http://{addr} (Ctrl-C to stop)",
+        env!("CARGO_PKG_VERSION")
+    );
     let app = http::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| StartError::Other(e.to_string()))
+}
+
+/// A shutdown request (Ctrl-C or SIGTERM), listened for from the moment it is created, so that a
+/// signal during start-up (initdb, migrations) still stops the embedded PostgreSQL cleanly.
+#[derive(Clone, Debug)]
+pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    /// Installs the Ctrl-C and SIGTERM handlers now (inside a Tokio runtime).
+    pub fn listen() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        tokio::spawn(async move {
+            let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(interrupt) => {},
+                _ = wait(terminate) => {},
+            }
+            tracing::info!("shutting down");
+            let _ = tx.send(true);
+        });
+        Shutdown(rx)
+    }
+
+    /// Whether a shutdown was asked for already.
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once a shutdown is asked for.
+    pub async fn wait(mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Serves `/metrics` (open) on its own address until `stop` turns true.
+pub async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    tracing::info!(%addr, "metrics listening");
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        if let Err(e) = axum::serve(listener, http::metrics::standalone_router())
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "metrics listener stopped");
+        }
+    }))
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -203,10 +276,32 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Builds the shared state from a pool and settings.
-pub fn app_state(pool: Pool, settings: Settings) -> AppState {
+/// The family hooks registered at start-up: the notification preferences (`tblFamilySMS`).
+pub fn family_hooks(settings: &Settings) -> crate::hooks::SharedHooks {
+    Arc::new(crate::notification::PreferenceHooks::new(
+        settings.service.default_approval,
+        settings.service.default_language.clone(),
+    ))
+}
+
+/// Builds the shared state from a pool, settings and the JWT fallback secret.
+pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> AppState {
+    let settings = Arc::new(settings);
+    let jwt = Arc::new(crate::auth::JwtKeys::new(
+        jwt_secret,
+        settings.service.jwt_expiration_seconds,
+        settings.service.jwt_refresh_expiration_seconds,
+    ));
+    let schema = crate::graphql::build_schema(
+        pool.clone(),
+        settings.clone(),
+        jwt.clone(),
+        family_hooks(&settings),
+    );
     AppState {
         pool,
-        settings: Arc::new(settings),
+        settings,
+        jwt,
+        schema,
     }
 }

@@ -23,8 +23,9 @@ BEGIN
       FROM (SELECT familyid, count(*) AS n FROM "tblFamilySMS"
             WHERE validityto IS NULL GROUP BY familyid HAVING count(*) > 1) d;
     IF duplicates IS NOT NULL THEN
-        RAISE EXCEPTION 'tblFamilySMS holds several current rows (ValidityTo IS NULL) for one family: %', duplicates
-            USING HINT = 'Keep one current row per family (end-date the others by setting validityto), then run the migration again.';
+        RAISE EXCEPTION 'tblFamilySMS holds several current rows (validityto IS NULL) for one family: %. '
+            'Keep one current row per family (end-date the others by setting validityto), then run '
+            'policy-notification migrate again; nothing was converted', duplicates;
     END IF;
 
     default_language := NULLIF(current_setting('pn.default_language', true), '');
@@ -54,7 +55,9 @@ BEGIN
     FROM "tblFamilySMS" WHERE approvalofsms IS NULL OR languageofsms IS NULL;
 
     IF default_language IS NULL AND EXISTS (SELECT 1 FROM "tblFamilySMS" WHERE languageofsms IS NULL) THEN
-        RAISE EXCEPTION 'tblFamilySMS has rows without a language and tblLanguages is empty: no default language to use';
+        RAISE EXCEPTION 'tblFamilySMS has rows without a language, and there is no default language '
+            '(tblLanguages is empty): set default_language in the [service] section '
+            '(PN_SERVICE__DEFAULT_LANGUAGE) and run policy-notification migrate again';
     END IF;
     UPDATE "tblFamilySMS" SET approvalofsms = false WHERE approvalofsms IS NULL;
     UPDATE "tblFamilySMS" SET languageofsms = default_language WHERE languageofsms IS NULL;

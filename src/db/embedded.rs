@@ -100,7 +100,7 @@ impl EmbeddedPostgres {
                     Some((v, e.path().join("bin")))
                 })
                 .collect();
-            versions.sort_by(|a, b| b.0.cmp(&a.0));
+            versions.sort_by_key(|v| std::cmp::Reverse(v.0));
             candidates.extend(versions.into_iter().map(|(_, p)| p));
             if candidates
                 .iter()
@@ -146,7 +146,13 @@ impl EmbeddedPostgres {
             pg.pg_ctl_start()?;
             pg.started_here = true;
         }
-        pg.ensure_database()?;
+        if let Err(e) = pg.ensure_database() {
+            // Do not leave a server behind that nobody will stop.
+            if pg.started_here {
+                let _ = pg.stop();
+            }
+            return Err(e);
+        }
         Ok(pg)
     }
 
@@ -206,6 +212,9 @@ impl EmbeddedPostgres {
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join(program));
         cmd.stdin(Stdio::null());
+        // Its own process group: a Ctrl-C at the terminal reaches the service, which then stops
+        // PostgreSQL in order, rather than interrupting initdb or pg_ctl half-way.
+        cmd.process_group(0);
         // PostgreSQL resolves its own files relative to the working directory; use one it can read.
         cmd.current_dir(&self.data_dir);
         if let Some((uid, gid)) = self.owner {

@@ -57,10 +57,17 @@ pub async fn run_pending(
                 &format!("SET pn.default_language = '{l}'"),
             )?;
         }
+        let names: Vec<String> = conn
+            .pending_migrations(MIGRATIONS)
+            .map_err(|e| DbError::Migration(e.to_string()))?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| DbError::Migration(e.to_string()))?;
-        Ok(applied.iter().map(|v| v.to_string()).collect())
+        // Migrations run in order: the first `applied.len()` pending ones are those applied.
+        Ok(names.into_iter().take(applied.len()).collect())
     })
     .await
     .map_err(|e| DbError::Migration(e.to_string()))?

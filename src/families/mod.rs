@@ -1,4 +1,9 @@
 //! Families: the family write model, the families query, and the family data rules shared by the
 //! query, the report and the sender.
 
+pub mod mutations;
+pub mod query;
 pub mod rules;
+pub mod scope;
+
+pub use scope::Scope;

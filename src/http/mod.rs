@@ -1,6 +1,9 @@
 //! The HTTP surface: router, shared state, health.
 
+pub mod extract;
+pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod router;
 
 use std::sync::Arc;
@@ -13,6 +16,10 @@ use crate::db::Pool;
 pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
+    /// Token keys (fallback secret and lifetimes).
+    pub jwt: Arc<crate::auth::JwtKeys>,
+    /// The GraphQL schema.
+    pub schema: crate::graphql::AppSchema,
 }
 
 pub use router::router;

@@ -13,7 +13,9 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.settings.service.max_body_bytes;
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(super::metrics::metrics))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .merge(super::graphql::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

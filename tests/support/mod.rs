@@ -6,6 +6,9 @@
 //! the end of the run. Its output goes to a log file, never to the test's output.
 #![allow(dead_code)]
 
+pub mod app;
+pub mod fixtures;
+
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
 use std::hash::{Hash, Hasher};

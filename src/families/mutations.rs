@@ -1,0 +1,850 @@
+//! The family write model: create, update and delete families with openIMIS's versioning
+//! (history rows with `LegacyID`, soft delete), the head insuree, the family hooks, the
+//! `insuree_FamilyMutation` link and the mutation-log outcome — all in one transaction. On any
+//! error the transaction is rolled back and only the error log row is written (DECISIONS 5, 8).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Int4, Text, Timestamptz};
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::schema::{tbl_families, tbl_insuree, tbl_insuree_policy};
+use crate::db::{DbError, Pool};
+use crate::families::Scope;
+use crate::hooks::{FamilyEvent, FamilyHooks, HookError};
+use crate::mutation_log::{self, MutationError, MutationMeta};
+
+/// Right to create families.
+pub const RIGHT_CREATE: i32 = 101002;
+/// Right to update families.
+pub const RIGHT_UPDATE: i32 = 101003;
+/// Right to delete families.
+pub const RIGHT_DELETE: i32 = 101004;
+
+/// Who runs a mutation.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Whether the caller is logged in.
+    pub authenticated: bool,
+    /// `tblUsers.UserID`, written to `AuditUserID`.
+    pub audit_user_id: i32,
+    /// The caller's `core_User` id, written to the mutation log.
+    pub core_user_id: Option<Uuid>,
+    /// The caller's rights.
+    pub rights: Vec<i32>,
+    /// The families the caller may see and change.
+    pub scope: Scope,
+}
+
+impl Actor {
+    /// Whether the caller holds `right`.
+    pub fn has_right(&self, right: i32) -> bool {
+        self.authenticated && self.rights.contains(&right)
+    }
+}
+
+/// The head insuree of a family mutation (`FamilyHeadInsureeInputType`).
+#[derive(Debug, Clone, Default)]
+pub struct HeadInsureeInput {
+    pub uuid: Option<String>,
+    pub chf_id: Option<String>,
+    pub last_name: String,
+    pub other_names: String,
+    pub gender_id: String,
+    pub dob: Option<NaiveDate>,
+    pub marital: Option<String>,
+    pub passport: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub current_address: Option<String>,
+    pub geolocation: Option<String>,
+    pub current_village_id: Option<i32>,
+    pub photo_date: Option<NaiveDate>,
+    pub card_issued: Option<bool>,
+    pub relationship_id: Option<i32>,
+    pub profession_id: Option<i32>,
+    pub education_id: Option<i32>,
+    pub type_of_id_id: Option<String>,
+    pub health_facility_id: Option<i32>,
+    pub offline: Option<bool>,
+    /// `None` = omitted (kept on update); `Some(None)` = set to NULL.
+    pub json_ext: Option<Option<Value>>,
+    /// `AC`, `IN` or `DE`.
+    pub status: Option<String>,
+    pub status_date: Option<NaiveDate>,
+}
+
+/// The fields of `createFamily` / `updateFamily`.
+#[derive(Debug, Clone, Default)]
+pub struct FamilyInput {
+    /// Update: the family to change. Create: an optional uuid for the new family.
+    pub uuid: Option<String>,
+    pub head_insuree: Option<HeadInsureeInput>,
+    pub location_id: Option<i32>,
+    pub poverty: Option<bool>,
+    pub family_type_id: Option<String>,
+    pub address: Option<String>,
+    pub is_offline: Option<bool>,
+    pub ethnicity: Option<String>,
+    pub confirmation_no: Option<String>,
+    pub confirmation_type_id: Option<String>,
+    /// `None` = omitted (kept on update, DECISIONS 6); `Some(None)` = set to NULL.
+    pub json_ext: Option<Option<Value>>,
+    /// Data for contributing modules (`{"PolicyNotification": {...}}`), passed to the hooks.
+    pub contribution: Option<Value>,
+}
+
+/// The fields of `deleteFamilies`.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteFamiliesInput {
+    pub uuids: Vec<String>,
+    /// `true`: members are soft-deleted; `false`: detached from the family.
+    pub delete_members: bool,
+}
+
+/// What a mutation answers: the log row id and the outcome written there.
+#[derive(Debug, Clone)]
+pub struct MutationReceipt {
+    /// `core_Mutation_Log.id` (`internalId`).
+    pub internal_id: Uuid,
+    /// The outcome recorded in the log.
+    pub outcome: Result<Vec<i32>, Vec<MutationError>>,
+}
+
+/// Why the work inside the transaction stopped.
+#[derive(Debug)]
+enum Failure {
+    Rejected(Vec<MutationError>),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Failure {
+    fn from(e: diesel::result::Error) -> Self {
+        Failure::Db(e)
+    }
+}
+
+/// The user-facing error list for a failure under `what` ("Failed to create family").
+fn failure_errors(what: &str, failure: Failure) -> Result<Vec<MutationError>, DbError> {
+    match failure {
+        Failure::Rejected(errors) => Ok(errors),
+        Failure::Db(diesel::result::Error::DatabaseError(kind, info)) => {
+            tracing::warn!(
+                ?kind,
+                message = info.message(),
+                "family mutation rejected by the database"
+            );
+            Ok(vec![MutationError::detailed(what, info.message())])
+        }
+        Failure::Db(e) => Err(DbError::Query(e)),
+    }
+}
+
+fn hook_failure(what: &str, e: HookError) -> Failure {
+    match e {
+        HookError::Db(db) => Failure::Db(db),
+        invalid @ HookError::Invalid { .. } => {
+            Failure::Rejected(vec![MutationError::detailed(what, invalid.to_string())])
+        }
+    }
+}
+
+fn invalid(what: &str, field: &str, message: impl std::fmt::Display) -> Failure {
+    Failure::Rejected(vec![MutationError::detailed(
+        what,
+        format!("{field}: {message}"),
+    )])
+}
+
+fn denied(actor: &Actor, what: &str) -> Vec<MutationError> {
+    let detail = if actor.authenticated {
+        "User not authorized for this operation"
+    } else {
+        "User must be authenticated for this operation"
+    };
+    vec![MutationError::detailed(what, detail)]
+}
+
+/// Writes the failure log row after the rollback.
+async fn record_failure(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    requested: DateTime<Utc>,
+    meta: &MutationMeta,
+    errors: Vec<MutationError>,
+) -> Result<MutationReceipt, DbError> {
+    mutation_log::record(conn, id, requested, meta, Err(&errors)).await?;
+    Ok(MutationReceipt {
+        internal_id: id,
+        outcome: Err(errors),
+    })
+}
+
+const CREATE: &str = "Failed to create family";
+const UPDATE: &str = "Failed to update family";
+const DELETE: &str = "Failed to delete families";
+
+/// The head insuree's columns, written in full on create and update (openIMIS's full
+/// replacement); `JsonExt` is written separately so that an omitted one is kept.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = tbl_insuree, treat_none_as_null = true)]
+struct InsureeValues {
+    chf_id: Option<String>,
+    last_name: String,
+    other_names: String,
+    dob: Option<NaiveDate>,
+    gender: Option<String>,
+    marital: Option<String>,
+    is_head: bool,
+    passport: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    current_address: Option<String>,
+    geo_location: Option<String>,
+    current_village: Option<i32>,
+    photo_date: Option<NaiveDate>,
+    card_issued: bool,
+    relationship: Option<i16>,
+    profession: Option<i16>,
+    education: Option<i16>,
+    type_of_id: Option<String>,
+    hf_id: Option<i32>,
+    is_offline: Option<bool>,
+    status: Option<String>,
+    status_date: Option<NaiveDate>,
+    validity_from: DateTime<Utc>,
+    audit_user_id: i32,
+}
+
+/// The family's columns, written in full on create and update.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = tbl_families, treat_none_as_null = true)]
+struct FamilyValues {
+    insuree_id: i32,
+    location_id: Option<i32>,
+    poverty: Option<bool>,
+    family_type: Option<String>,
+    family_address: Option<String>,
+    is_offline: Option<bool>,
+    ethnicity: Option<String>,
+    confirmation_no: Option<String>,
+    confirmation_type: Option<String>,
+    validity_from: DateTime<Utc>,
+    audit_user_id: i32,
+}
+
+fn small(what: &str, field: &str, v: Option<i32>) -> Result<Option<i16>, Failure> {
+    v.map(|n| i16::try_from(n).map_err(|_| invalid(what, field, format!("{n} is out of range"))))
+        .transpose()
+}
+
+fn empty_to_none(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn insuree_values(
+    what: &str,
+    h: &HeadInsureeInput,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<InsureeValues, Failure> {
+    if let Some(s) = &h.status
+        && !matches!(s.as_str(), "AC" | "IN" | "DE")
+    {
+        return Err(invalid(
+            what,
+            "headInsuree.status",
+            format!("must be AC, IN or DE, not {s:?}"),
+        ));
+    }
+    Ok(InsureeValues {
+        chf_id: empty_to_none(&h.chf_id),
+        last_name: h.last_name.clone(),
+        other_names: h.other_names.clone(),
+        dob: h.dob,
+        gender: Some(h.gender_id.clone()).filter(|g| !g.is_empty()),
+        marital: h.marital.clone(),
+        is_head: true,
+        passport: h.passport.clone(),
+        phone: h.phone.clone(),
+        email: h.email.clone(),
+        current_address: h.current_address.clone(),
+        geo_location: h.geolocation.clone(),
+        current_village: h.current_village_id,
+        photo_date: h.photo_date,
+        card_issued: h.card_issued.unwrap_or(false),
+        relationship: small(what, "headInsuree.relationshipId", h.relationship_id)?,
+        profession: small(what, "headInsuree.professionId", h.profession_id)?,
+        education: small(what, "headInsuree.educationId", h.education_id)?,
+        type_of_id: h.type_of_id_id.clone(),
+        hf_id: h.health_facility_id,
+        is_offline: h.offline,
+        status: h.status.clone(),
+        status_date: h.status_date,
+        validity_from: now,
+        audit_user_id: actor.audit_user_id,
+    })
+}
+
+const FAMILY_COPY_COLUMNS: &str = "\"InsureeID\", \"LocationId\", \"Poverty\", \"FamilyType\", \
+    \"FamilyAddress\", \"isOffline\", \"Ethnicity\", \"ConfirmationNo\", \"ConfirmationType\", \
+    \"ValidityFrom\", \"AuditUserID\", \"RowID\", \"Source\", \"SourceVersion\", \"JsonExt\"";
+
+const INSUREE_COPY_COLUMNS: &str = "\"FamilyID\", \"CHFID\", \"LastName\", \"OtherNames\", \"DOB\", \
+    \"Gender\", \"Marital\", \"IsHead\", \"passport\", \"Phone\", \"Email\", \"CurrentAddress\", \
+    \"GeoLocation\", \"CurrentVillage\", \"PhotoID\", \"PhotoDate\", \"CardIssued\", \
+    \"Relationship\", \"Profession\", \"Education\", \"TypeOfId\", \"HFID\", \"Vulnerability\", \
+    \"isOffline\", \"ValidityFrom\", \"AuditUserID\", \"RowID\", \"Source\", \"SourceVersion\", \
+    \"JsonExt\", \"status\", \"status_date\"";
+
+/// Writes history copies of families (new id and uuid, `LegacyID` = the current id,
+/// `ValidityTo` = `now`), as openIMIS's `save_history` does.
+async fn copy_families(
+    conn: &mut AsyncPgConnection,
+    ids: &[i32],
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
+    let sql = format!(
+        "INSERT INTO \"tblFamilies\" (\"FamilyUUID\", \"ValidityTo\", \"LegacyID\", {FAMILY_COPY_COLUMNS}) \
+         SELECT gen_random_uuid()::text, $2, \"FamilyID\", {FAMILY_COPY_COLUMNS} \
+         FROM \"tblFamilies\" WHERE \"FamilyID\" = ANY($1)"
+    );
+    diesel::sql_query(sql)
+        .bind::<Array<Int4>, _>(ids)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes history copies of insurees, like [`copy_families`].
+async fn copy_insurees(
+    conn: &mut AsyncPgConnection,
+    ids: &[i32],
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO \"tblInsuree\" (\"InsureeUUID\", \"ValidityTo\", \"LegacyID\", {INSUREE_COPY_COLUMNS}) \
+         SELECT gen_random_uuid()::text, $2, \"InsureeID\", {INSUREE_COPY_COLUMNS} \
+         FROM \"tblInsuree\" WHERE \"InsureeID\" = ANY($1)"
+    );
+    diesel::sql_query(sql)
+        .bind::<Array<Int4>, _>(ids)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(QueryableByName, Debug)]
+struct CurrentFamily {
+    #[diesel(sql_type = Int4)]
+    family_id: i32,
+    #[diesel(sql_type = Int4)]
+    insuree_id: i32,
+    #[diesel(sql_type = Text)]
+    family_uuid: String,
+}
+
+/// The current families with these uuids that the actor may see, locked for the write.
+async fn lock_visible_families(
+    conn: &mut AsyncPgConnection,
+    uuids: &[String],
+    scope: &Scope,
+) -> Result<Vec<CurrentFamily>, diesel::result::Error> {
+    let restriction = scope
+        .sql("f", 2)
+        .map(|s| format!(" AND {s}"))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT f.\"FamilyID\" AS family_id, f.\"InsureeID\" AS insuree_id, f.\"FamilyUUID\" AS family_uuid \
+         FROM \"tblFamilies\" f WHERE lower(f.\"FamilyUUID\") = ANY($1) AND f.\"ValidityTo\" IS NULL{restriction} \
+         ORDER BY f.\"FamilyID\" FOR UPDATE"
+    );
+    let lowered: Vec<String> = uuids.iter().map(|u| u.to_lowercase()).collect();
+    let q = diesel::sql_query(sql).bind::<Array<Text>, _>(lowered);
+    if matches!(scope, Scope::All) {
+        q.load(conn).await
+    } else {
+        q.bind::<Array<Int4>, _>(scope.district_ids())
+            .load(conn)
+            .await
+    }
+}
+
+/// Whether a location lies in the actor's districts (always true for administrators).
+async fn location_in_scope(
+    conn: &mut AsyncPgConnection,
+    location_id: Option<i32>,
+    scope: &Scope,
+) -> Result<bool, diesel::result::Error> {
+    let Some(sql) = scope.sql("f", 2) else {
+        return Ok(true);
+    };
+    let Some(location_id) = location_id else {
+        return Ok(false);
+    };
+    #[derive(QueryableByName)]
+    struct Hit {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        hit: bool,
+    }
+    let q =
+        format!("SELECT EXISTS (SELECT 1 FROM (SELECT $1 AS \"LocationId\") f WHERE {sql}) AS hit");
+    let row: Hit = diesel::sql_query(q)
+        .bind::<Int4, _>(location_id)
+        .bind::<Array<Int4>, _>(scope.district_ids())
+        .get_result(conn)
+        .await?;
+    Ok(row.hit)
+}
+
+/// Rejects an insurance number used by another current insuree (openIMIS HEAD's rule: history
+/// rows do not count). Serialised per number with an advisory lock.
+async fn check_chf_id(
+    conn: &mut AsyncPgConnection,
+    chf_id: &str,
+    own_uuid: Option<&str>,
+) -> Result<(), Failure> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $1))")
+        .bind::<Text, _>(chf_id)
+        .execute(conn)
+        .await?;
+    let mut q = tbl_insuree::table
+        .filter(tbl_insuree::chf_id.eq(chf_id))
+        .filter(tbl_insuree::validity_to.is_null())
+        .into_boxed();
+    if let Some(own) = own_uuid {
+        q = q.filter(tbl_insuree::insuree_uuid.ne(own.to_lowercase()));
+    }
+    let taken: i64 = q.count().get_result(conn).await?;
+    if taken > 0 {
+        return Err(Failure::Rejected(vec![MutationError::message(format!(
+            "Insuree number has to be unique, {chf_id} exists in system"
+        ))]));
+    }
+    Ok(())
+}
+
+fn json_ext_value(v: &Option<Value>) -> Option<Value> {
+    v.clone().filter(|v| !v.is_null())
+}
+
+/// Creates or updates the head insuree; returns its `InsureeID`. `family_id` is the family it
+/// heads (`None` while the family is being created).
+async fn write_head(
+    conn: &mut AsyncPgConnection,
+    what: &str,
+    actor: &Actor,
+    family_id: Option<i32>,
+    head: &HeadInsureeInput,
+    now: DateTime<Utc>,
+) -> Result<i32, Failure> {
+    let chf_id = empty_to_none(&head.chf_id).ok_or_else(|| {
+        invalid(
+            what,
+            "headInsuree.chfId",
+            "the insurance number is required",
+        )
+    })?;
+    if head.last_name.trim().is_empty() {
+        return Err(invalid(what, "headInsuree.lastName", "is required"));
+    }
+    if head.other_names.trim().is_empty() {
+        return Err(invalid(what, "headInsuree.otherNames", "is required"));
+    }
+    if head.dob.is_none() {
+        return Err(invalid(what, "headInsuree.dob", "is required"));
+    }
+    check_chf_id(conn, &chf_id, head.uuid.as_deref()).await?;
+    let values = insuree_values(what, head, actor, now)?;
+    match &head.uuid {
+        None => {
+            let uuid = Uuid::new_v4().to_string();
+            let id: i32 = diesel::insert_into(tbl_insuree::table)
+                .values((
+                    &values,
+                    tbl_insuree::insuree_uuid.eq(&uuid),
+                    tbl_insuree::family_id.eq(family_id),
+                    tbl_insuree::json_ext.eq(head.json_ext.as_ref().and_then(json_ext_value)),
+                ))
+                .returning(tbl_insuree::insuree_id)
+                .get_result(conn)
+                .await?;
+            Ok(id)
+        }
+        Some(uuid) => {
+            let found: Option<(i32, Option<i32>)> = tbl_insuree::table
+                .filter(tbl_insuree::insuree_uuid.eq(uuid.to_lowercase()))
+                .filter(tbl_insuree::validity_to.is_null())
+                .select((tbl_insuree::insuree_id, tbl_insuree::family_id))
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let Some((id, current_family)) = found else {
+                return Err(invalid(
+                    what,
+                    "headInsuree.uuid",
+                    format!("no current insuree {uuid}"),
+                ));
+            };
+            if current_family.is_some() && current_family != family_id {
+                return Err(invalid(
+                    what,
+                    "headInsuree.uuid",
+                    format!("insuree {uuid} belongs to another family"),
+                ));
+            }
+            copy_insurees(conn, &[id], now).await?;
+            diesel::update(tbl_insuree::table.find(id))
+                .set((&values, tbl_insuree::family_id.eq(family_id)))
+                .execute(conn)
+                .await?;
+            if let Some(ext) = &head.json_ext {
+                diesel::update(tbl_insuree::table.find(id))
+                    .set(tbl_insuree::json_ext.eq(json_ext_value(ext)))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(id)
+        }
+    }
+}
+
+fn family_values(
+    input: &FamilyInput,
+    head_id: i32,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> FamilyValues {
+    FamilyValues {
+        insuree_id: head_id,
+        location_id: input.location_id,
+        poverty: input.poverty,
+        family_type: input.family_type_id.clone().filter(|s| !s.is_empty()),
+        family_address: input.address.clone(),
+        is_offline: input.is_offline,
+        ethnicity: input.ethnicity.clone(),
+        confirmation_no: input.confirmation_no.clone(),
+        confirmation_type: input.confirmation_type_id.clone().filter(|s| !s.is_empty()),
+        validity_from: now,
+        audit_user_id: actor.audit_user_id,
+    }
+}
+
+/// One mutation's transaction: begun on a pooled connection; [`Tx::finish`] writes the log row
+/// and commits, or rolls back and writes the error log row.
+struct Tx<'m> {
+    conn: crate::db::Conn,
+    id: Uuid,
+    requested: DateTime<Utc>,
+    meta: &'m MutationMeta,
+}
+
+impl<'m> Tx<'m> {
+    async fn begin(pool: &Pool, meta: &'m MutationMeta) -> Result<Tx<'m>, DbError> {
+        let mut conn = pool.get().await?;
+        AnsiTransactionManager::begin_transaction(&mut *conn).await?;
+        Ok(Tx {
+            conn,
+            id: Uuid::new_v4(),
+            requested: Utc::now(),
+            meta,
+        })
+    }
+
+    async fn finish(
+        mut self,
+        what: &str,
+        result: Result<Vec<i32>, Failure>,
+    ) -> Result<MutationReceipt, DbError> {
+        let result = match result {
+            Ok(families) => {
+                let logged = async {
+                    mutation_log::record(
+                        &mut self.conn,
+                        self.id,
+                        self.requested,
+                        self.meta,
+                        Ok(()),
+                    )
+                    .await?;
+                    mutation_log::link_families(&mut self.conn, self.id, &families).await?;
+                    AnsiTransactionManager::commit_transaction(&mut *self.conn).await
+                }
+                .await;
+                match logged {
+                    Ok(()) => {
+                        return Ok(MutationReceipt {
+                            internal_id: self.id,
+                            outcome: Ok(families),
+                        });
+                    }
+                    Err(e) => Failure::Db(e),
+                }
+            }
+            Err(failure) => failure,
+        };
+        // Best effort: a failed rollback leaves a broken connection, which the pool discards.
+        let rolled_back = AnsiTransactionManager::rollback_transaction(&mut *self.conn).await;
+        let errors = failure_errors(what, result)?;
+        rolled_back?;
+        record_failure(&mut self.conn, self.id, self.requested, self.meta, errors).await
+    }
+}
+
+/// Writes a log row for a caller without the right, changing nothing else.
+async fn reject(
+    pool: &Pool,
+    meta: &MutationMeta,
+    errors: Vec<MutationError>,
+) -> Result<MutationReceipt, DbError> {
+    let mut conn = pool.get().await?;
+    record_failure(&mut conn, Uuid::new_v4(), Utc::now(), meta, errors).await
+}
+
+/// `createFamily`: the head insuree, the family, the hooks, the log — one transaction.
+pub async fn create_family(
+    pool: &Pool,
+    hooks: &dyn FamilyHooks,
+    actor: &Actor,
+    meta: &MutationMeta,
+    input: &FamilyInput,
+) -> Result<MutationReceipt, DbError> {
+    if !actor.has_right(RIGHT_CREATE) {
+        return reject(pool, meta, denied(actor, CREATE)).await;
+    }
+    let mut tx = Tx::begin(pool, meta).await?;
+    let conn: &mut AsyncPgConnection = &mut tx.conn;
+    let result = async {
+        let now = Utc::now();
+        let head = input
+            .head_insuree
+            .as_ref()
+            .ok_or_else(|| invalid(CREATE, "headInsuree", "is required"))?;
+        if !location_in_scope(conn, input.location_id, &actor.scope).await? {
+            return Err(invalid(
+                CREATE,
+                "locationId",
+                "the village is not in one of your districts",
+            ));
+        }
+        let family_uuid = match &input.uuid {
+            Some(u) => Uuid::parse_str(u)
+                .map_err(|_| invalid(CREATE, "uuid", format!("{u:?} is not a UUID")))?
+                .to_string(),
+            None => Uuid::new_v4().to_string(),
+        };
+        let taken: i64 = tbl_families::table
+            .filter(tbl_families::family_uuid.eq(&family_uuid))
+            .count()
+            .get_result(conn)
+            .await?;
+        if taken > 0 {
+            return Err(invalid(
+                CREATE,
+                "uuid",
+                format!("a family {family_uuid} already exists"),
+            ));
+        }
+        let head_id = write_head(conn, CREATE, actor, None, head, now).await?;
+        let family_id: i32 = diesel::insert_into(tbl_families::table)
+            .values((
+                &family_values(input, head_id, actor, now),
+                tbl_families::family_uuid.eq(&family_uuid),
+                tbl_families::json_ext.eq(input.json_ext.as_ref().and_then(json_ext_value)),
+            ))
+            .returning(tbl_families::family_id)
+            .get_result(conn)
+            .await?;
+        diesel::update(tbl_insuree::table.find(head_id))
+            .set(tbl_insuree::family_id.eq(family_id))
+            .execute(conn)
+            .await?;
+        let event = FamilyEvent {
+            family_id,
+            family_uuid,
+            contribution: input.contribution.clone(),
+        };
+        hooks
+            .after_create(conn, &event)
+            .await
+            .map_err(|e| hook_failure(CREATE, e))?;
+        Ok(vec![family_id])
+    }
+    .await;
+    tx.finish(CREATE, result).await
+}
+
+/// `updateFamily`: history rows, full replacement (except an omitted `jsonExt`), the head
+/// insuree, the hooks, the log — one transaction.
+pub async fn update_family(
+    pool: &Pool,
+    hooks: &dyn FamilyHooks,
+    actor: &Actor,
+    meta: &MutationMeta,
+    input: &FamilyInput,
+) -> Result<MutationReceipt, DbError> {
+    if !actor.has_right(RIGHT_UPDATE) {
+        return reject(pool, meta, denied(actor, UPDATE)).await;
+    }
+    let mut tx = Tx::begin(pool, meta).await?;
+    let conn: &mut AsyncPgConnection = &mut tx.conn;
+    let result = async {
+        let now = Utc::now();
+        let uuid = input
+            .uuid
+            .as_ref()
+            .ok_or_else(|| invalid(UPDATE, "uuid", "is required to update a family"))?;
+        let found = lock_visible_families(conn, std::slice::from_ref(uuid), &actor.scope).await?;
+        let Some(family) = found.into_iter().next() else {
+            return Err(invalid(UPDATE, "uuid", format!("no family {uuid}")));
+        };
+        if !location_in_scope(conn, input.location_id, &actor.scope).await? {
+            return Err(invalid(
+                UPDATE,
+                "locationId",
+                "the village is not in one of your districts",
+            ));
+        }
+        copy_families(conn, &[family.family_id], now).await?;
+        let head_id = match &input.head_insuree {
+            Some(head) => {
+                let new_head =
+                    write_head(conn, UPDATE, actor, Some(family.family_id), head, now).await?;
+                if new_head != family.insuree_id {
+                    copy_insurees(conn, &[family.insuree_id], now).await?;
+                    diesel::update(tbl_insuree::table.find(family.insuree_id))
+                        .set((
+                            tbl_insuree::is_head.eq(false),
+                            tbl_insuree::validity_from.eq(now),
+                            tbl_insuree::audit_user_id.eq(actor.audit_user_id),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                new_head
+            }
+            None => family.insuree_id,
+        };
+        diesel::update(tbl_families::table.find(family.family_id))
+            .set(&family_values(input, head_id, actor, now))
+            .execute(conn)
+            .await?;
+        if let Some(ext) = &input.json_ext {
+            diesel::update(tbl_families::table.find(family.family_id))
+                .set(tbl_families::json_ext.eq(json_ext_value(ext)))
+                .execute(conn)
+                .await?;
+        }
+        let event = FamilyEvent {
+            family_id: family.family_id,
+            family_uuid: family.family_uuid.clone(),
+            contribution: input.contribution.clone(),
+        };
+        hooks
+            .after_update(conn, &event)
+            .await
+            .map_err(|e| hook_failure(UPDATE, e))?;
+        Ok(vec![family.family_id])
+    }
+    .await;
+    tx.finish(UPDATE, result).await
+}
+
+/// `deleteFamilies`: members soft-deleted or detached, the families soft-deleted (history row +
+/// `ValidityFrom = ValidityTo = now`), the hooks, the log — one transaction, all or nothing.
+pub async fn delete_families(
+    pool: &Pool,
+    hooks: &dyn FamilyHooks,
+    actor: &Actor,
+    meta: &MutationMeta,
+    input: &DeleteFamiliesInput,
+) -> Result<MutationReceipt, DbError> {
+    if !actor.has_right(RIGHT_DELETE) {
+        return reject(pool, meta, denied(actor, DELETE)).await;
+    }
+    let mut tx = Tx::begin(pool, meta).await?;
+    let conn: &mut AsyncPgConnection = &mut tx.conn;
+    let result = async {
+        let now = Utc::now();
+        if input.uuids.is_empty() {
+            return Err(invalid(DELETE, "uuids", "no family given"));
+        }
+        let found = lock_visible_families(conn, &input.uuids, &actor.scope).await?;
+        let missing: Vec<MutationError> = input
+            .uuids
+            .iter()
+            .filter(|u| !found.iter().any(|f| f.family_uuid.eq_ignore_ascii_case(u)))
+            .map(|u| MutationError::Group {
+                title: u.clone(),
+                list: vec![MutationError::message(format!(
+                    "Failed to delete family {u}"
+                ))],
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(Failure::Rejected(missing));
+        }
+        let ids: Vec<i32> = found.iter().map(|f| f.family_id).collect();
+        let members: Vec<i32> = tbl_insuree::table
+            .filter(tbl_insuree::family_id.eq_any(&ids))
+            .filter(tbl_insuree::validity_to.is_null())
+            .select(tbl_insuree::insuree_id)
+            .for_update()
+            .load(conn)
+            .await?;
+        copy_insurees(conn, &members, now).await?;
+        if input.delete_members {
+            diesel::update(tbl_insuree::table.filter(tbl_insuree::insuree_id.eq_any(&members)))
+                .set((
+                    tbl_insuree::validity_from.eq(now),
+                    tbl_insuree::validity_to.eq(Some(now)),
+                    tbl_insuree::audit_user_id.eq(actor.audit_user_id),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::update(
+                tbl_insuree_policy::table
+                    .filter(tbl_insuree_policy::insuree_id.eq_any(&members))
+                    .filter(tbl_insuree_policy::validity_to.is_null()),
+            )
+            .set(tbl_insuree_policy::validity_to.eq(Some(now)))
+            .execute(conn)
+            .await?;
+        } else {
+            diesel::update(tbl_insuree::table.filter(tbl_insuree::insuree_id.eq_any(&members)))
+                .set((
+                    tbl_insuree::family_id.eq(None::<i32>),
+                    tbl_insuree::validity_from.eq(now),
+                    tbl_insuree::audit_user_id.eq(actor.audit_user_id),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        copy_families(conn, &ids, now).await?;
+        diesel::update(tbl_families::table.filter(tbl_families::family_id.eq_any(&ids)))
+            .set((
+                tbl_families::validity_from.eq(now),
+                tbl_families::validity_to.eq(Some(now)),
+                tbl_families::audit_user_id.eq(actor.audit_user_id),
+            ))
+            .execute(conn)
+            .await?;
+        hooks
+            .after_delete(conn, &ids)
+            .await
+            .map_err(|e| hook_failure(DELETE, e))?;
+        Ok(ids)
+    }
+    .await;
+    tx.finish(DELETE, result).await
+}

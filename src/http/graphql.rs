@@ -1,0 +1,157 @@
+//! `POST /api/graphql` (JSON `{query, variables?, operationName?}`) and GraphiQL on
+//! `GET /api/graphql`. Answers as openIMIS does: 200 with `errors` for resolver errors, 400 (no
+//! `data`) for unreadable requests and parse or validation errors (including the depth and
+//! complexity limits), 401 for a bad token or wrong credentials, 413 for a body over
+//! `max_body_bytes`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::extract;
+use crate::error::ErrorCode;
+
+/// Path of the GraphQL endpoint.
+pub const PATH: &str = "/api/graphql";
+
+/// The GraphQL routes (they enforce the body limit themselves, with a GraphQL-shaped error).
+pub fn routes() -> Router<AppState> {
+    Router::new().route(PATH, get(graphiql).post(graphql))
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint(PATH)
+            .title("openIMIS policy notification")
+            .finish(),
+    )
+}
+
+fn error_body(code: ErrorCode, message: String) -> Value {
+    json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]})
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = state.settings.service.max_body_bytes;
+    let bytes = match axum::body::to_bytes(Body::new(body), limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                error_body(
+                    ErrorCode::LimitExceeded,
+                    format!("the request body exceeds the limit of {limit} bytes"),
+                ),
+            );
+        }
+    };
+    let gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                error_body(
+                    ErrorCode::BadUserInput,
+                    format!(
+                        "the request body must be JSON {{\"query\": ..., \"variables\": ..., \"operationName\": ...}}: {e}"
+                    ),
+                ),
+            );
+        }
+    };
+    let auth = extract::request_auth(&state, &parts.headers).await;
+    let response = state.schema.execute(gql_request.data(auth)).await;
+    render(response)
+}
+
+/// Turns a GraphQL response into openIMIS's envelope and status: 401 (errors only) when a token
+/// or the credentials were refused; 400 (errors only) when the request failed before execution
+/// (parse, validation, limits); otherwise 200 with `data`, where a field that failed is `null`.
+pub fn render(response: async_graphql::Response) -> Response {
+    let unauthenticated = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(ErrorCode::Unauthenticated.as_str()))
+    });
+    let request_failed = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+    let (status, body) = if unauthenticated {
+        (StatusCode::UNAUTHORIZED, json!({"errors": errors}))
+    } else if request_failed {
+        (StatusCode::BAD_REQUEST, json!({"errors": errors}))
+    } else {
+        let mut data = serde_json::to_value(&response.data).unwrap_or(Value::Null);
+        if response.errors.is_empty() {
+            (StatusCode::OK, json!({"data": data}))
+        } else {
+            if !data.is_object() {
+                data = json!({});
+            }
+            for e in errors.as_array().into_iter().flatten() {
+                if let Some(path) = e.get("path").and_then(Value::as_array) {
+                    null_at(&mut data, path);
+                }
+            }
+            (StatusCode::OK, json!({"data": data, "errors": errors}))
+        }
+    };
+    let mut out = json_response(status, body);
+    for (name, value) in response.http_headers.iter() {
+        out.headers_mut().append(name.clone(), value.clone());
+    }
+    out.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    out
+}
+
+/// Puts `null` where a failed field was left out of `data` (async-graphql omits it; GraphQL and
+/// openIMIS answer `null`).
+fn null_at(data: &mut Value, path: &[Value]) {
+    let mut cur = data;
+    for seg in path {
+        match seg {
+            Value::String(key) => {
+                let Some(obj) = cur.as_object_mut() else {
+                    return;
+                };
+                if !obj.contains_key(key) {
+                    obj.insert(key.clone(), Value::Null);
+                    return;
+                }
+                let Some(next) = obj.get_mut(key) else {
+                    return;
+                };
+                cur = next;
+            }
+            Value::Number(n) => {
+                let Some(next) = n
+                    .as_u64()
+                    .and_then(|i| cur.as_array_mut()?.get_mut(i as usize))
+                else {
+                    return;
+                };
+                cur = next;
+            }
+            _ => return,
+        }
+        if cur.is_null() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! What the sender writes: openIMIS's markers (`tblIndicationOfPolicyNotifications`) and attempt
+//! log (`tblIndicationOfPolicyNotificationsDetails`), and our claims (`pn_notification_claim`)
+//! that let a message go out at most once (DECISIONS 14, 18).
+
+use chrono::NaiveDate;
+use diesel::sql_types::{Array, Date, Int2, Int4, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use super::events::{EventType, SENTINEL, SENTINEL_BEFORE, not_notified_sql};
+use super::gateway::SendOutcome;
+use crate::db::DbError;
+
+/// The `Status` of a detail row: openIMIS's 1–5 and our 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DetailStatus {
+    /// 1: sent.
+    Sent,
+    /// 2: the family did not approve notifications.
+    Refused,
+    /// 3: the event is too old.
+    Obsolete,
+    /// 4: sending failed (retried on a later sweep).
+    Error,
+    /// 5: failed validation (no usable phone, effective today, …).
+    Invalid,
+    /// 6: in flight or outcome unknown (ours): never retried automatically.
+    Unknown,
+}
+
+impl DetailStatus {
+    /// The stored number.
+    pub fn code(self) -> i16 {
+        match self {
+            DetailStatus::Sent => 1,
+            DetailStatus::Refused => 2,
+            DetailStatus::Obsolete => 3,
+            DetailStatus::Error => 4,
+            DetailStatus::Invalid => 5,
+            DetailStatus::Unknown => 6,
+        }
+    }
+
+    /// The status for a stored number (0 and unknown numbers: `None`).
+    pub fn from_code(code: i16) -> Option<Self> {
+        Some(match code {
+            1 => DetailStatus::Sent,
+            2 => DetailStatus::Refused,
+            3 => DetailStatus::Obsolete,
+            4 => DetailStatus::Error,
+            5 => DetailStatus::Invalid,
+            6 => DetailStatus::Unknown,
+            _ => return None,
+        })
+    }
+
+    /// Short label for summaries and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            DetailStatus::Sent => "sent",
+            DetailStatus::Refused => "not_approved",
+            DetailStatus::Obsolete => "obsolete",
+            DetailStatus::Error => "failed",
+            DetailStatus::Invalid => "invalid",
+            DetailStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// Claim states (see the migration): sent, failed, in flight/unknown, released.
+const CLAIM_SENT: i16 = 1;
+const CLAIM_FAILED: i16 = 4;
+const CLAIM_UNKNOWN: i16 = 6;
+const CLAIM_RELEASED: i16 = 7;
+
+fn advisory_key(event: EventType) -> i32 {
+    EventType::ALL
+        .iter()
+        .position(|e| *e == event)
+        .map(|i| i as i32)
+        .unwrap_or(0)
+}
+
+/// Records rejected candidates in one transaction: the marker becomes the sentinel and a detail
+/// row carries the status and reason (replacing a status-4 row of the same event, so that the
+/// openIMIS retry rule stops). Policies that another sweep settled meanwhile are left alone.
+pub async fn record_rejections(
+    conn: &mut AsyncPgConnection,
+    event: EventType,
+    today: NaiveDate,
+    rejects: &[(i32, DetailStatus, String)],
+) -> Result<(), DbError> {
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = rejects.iter().map(|r| r.0).collect();
+    let statuses: Vec<i16> = rejects.iter().map(|r| r.1.code()).collect();
+    let reasons: Vec<String> = rejects.iter().map(|r| r.2.clone()).collect();
+    let marker = event.marker_column();
+    let ty = event.name();
+    let still = not_notified_sql(event, "r", "$4");
+    let sql = format!(
+        "WITH r AS (SELECT * FROM unnest($1::int[], $2::int2[], $3::text[]) AS r(\"PolicyID\", status, reason)), \
+         todo AS (SELECT * FROM r WHERE {still}), \
+         ins AS (INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\", \"{marker}\") \
+             SELECT \"PolicyID\", now(), {SENTINEL} FROM todo \
+             ON CONFLICT (\"PolicyID\") DO UPDATE SET \"{marker}\" = {SENTINEL} \
+             WHERE \"tblIndicationOfPolicyNotifications\".\"{marker}\" IS NULL \
+                OR \"tblIndicationOfPolicyNotifications\".\"{marker}\" < {SENTINEL_BEFORE} \
+             RETURNING 1), \
+         upd AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" d \
+             SET \"Status\" = todo.status, details = todo.reason, \"ValidityFrom\" = now() \
+             FROM todo WHERE d.\"indicationID\" = todo.\"PolicyID\" \
+               AND d.notification_type = '{ty}' AND d.\"Status\" = 4 \
+             RETURNING d.\"indicationID\") \
+         INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
+             (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
+         SELECT now(), '{ty}', todo.status, todo.reason, todo.\"PolicyID\" FROM todo \
+         WHERE todo.\"PolicyID\" NOT IN (SELECT \"indicationID\" FROM upd)"
+    );
+    let key = advisory_key(event);
+    conn.transaction::<_, DbError, _>(async move |c| {
+        // Two sweeps rejecting the same event take turns, so each sees the other's rows.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(727275, $1)")
+            .bind::<Int4, _>(key)
+            .execute(c)
+            .await?;
+        diesel::sql_query(sql)
+            .bind::<Array<Int4>, _>(&ids)
+            .bind::<Array<Int2>, _>(&statuses)
+            .bind::<Array<Text>, _>(&reasons)
+            .bind::<Date, _>(today)
+            .execute(c)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Int4)]
+    id: i32,
+}
+
+/// Claims (policy, event) for sending and records the attempt (detail status 6), committed
+/// before anything leaves. `None` when another sweep holds or settled it.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    event: EventType,
+    policy_id: i32,
+    today: NaiveDate,
+    note: &str,
+) -> Result<Option<i32>, DbError> {
+    let ty = event.name();
+    let date_based = event.date_based();
+    let note = note.to_string();
+    conn.transaction::<_, DbError, _>(async move |c| {
+        let claimed: Vec<IdRow> = diesel::sql_query(
+            "INSERT INTO pn_notification_claim AS c \
+                    (policy_id, notification_type, state, claimed_on, claimed_at, updated_at) \
+                 VALUES ($1, $2, 6, $3, now(), now()) \
+                 ON CONFLICT (policy_id, notification_type) DO UPDATE \
+                    SET state = 6, claimed_on = $3, claimed_at = now(), updated_at = now(), \
+                        detail_id = NULL, provider = NULL \
+                 WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
+                 RETURNING c.policy_id AS id",
+        )
+        .bind::<Int4, _>(policy_id)
+        .bind::<Text, _>(ty)
+        .bind::<Date, _>(today)
+        .bind::<diesel::sql_types::Bool, _>(date_based)
+        .load(c)
+        .await?;
+        if claimed.is_empty() {
+            return Ok(None);
+        }
+        diesel::sql_query(
+            "INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
+                 VALUES ($1, now()) ON CONFLICT (\"PolicyID\") DO NOTHING",
+        )
+        .bind::<Int4, _>(policy_id)
+        .execute(c)
+        .await?;
+        let detail: IdRow = diesel::sql_query(
+            "INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
+                    (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
+                 VALUES (now(), $1, 6, $2, $3) RETURNING id",
+        )
+        .bind::<Text, _>(ty)
+        .bind::<Text, _>(&note)
+        .bind::<Int4, _>(policy_id)
+        .get_result(c)
+        .await?;
+        diesel::sql_query(
+            "UPDATE pn_notification_claim SET detail_id = $1 \
+                 WHERE policy_id = $2 AND notification_type = $3",
+        )
+        .bind::<Int4, _>(detail.id)
+        .bind::<Int4, _>(policy_id)
+        .bind::<Text, _>(ty)
+        .execute(c)
+        .await?;
+        Ok(Some(detail.id))
+    })
+    .await
+}
+
+/// Records the outcome of a claimed attempt: sent → marker = now, status 1; failed → sentinel,
+/// status 4 (retried later); unknown → stays status 6 with the reason, for the operator.
+pub async fn record_outcome(
+    conn: &mut AsyncPgConnection,
+    event: EventType,
+    policy_id: i32,
+    detail_id: i32,
+    provider: &str,
+    outcome: &SendOutcome,
+) -> Result<(), DbError> {
+    let (status, claim_state, details, marker_sql) = match outcome {
+        SendOutcome::Delivered => (
+            DetailStatus::Sent,
+            CLAIM_SENT,
+            format!("sent through {provider}"),
+            "now()".to_string(),
+        ),
+        SendOutcome::Failed(r) => (
+            DetailStatus::Error,
+            CLAIM_FAILED,
+            truncate(&format!("not sent: {r}")),
+            SENTINEL.to_string(),
+        ),
+        SendOutcome::Unknown(r) => (
+            DetailStatus::Unknown,
+            CLAIM_UNKNOWN,
+            truncate(&format!("outcome unknown ({provider}): {r}")),
+            String::new(),
+        ),
+    };
+    let marker = event.marker_column();
+    let ty = event.name();
+    let provider = provider.to_string();
+    conn.transaction::<_, DbError, _>(async move |c| {
+        diesel::sql_query(
+            "UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
+                 SET \"Status\" = $1, details = $2 WHERE id = $3",
+        )
+        .bind::<Int2, _>(status.code())
+        .bind::<Text, _>(&details)
+        .bind::<Int4, _>(detail_id)
+        .execute(c)
+        .await?;
+        diesel::sql_query(
+            "UPDATE pn_notification_claim SET state = $1, provider = $2, updated_at = now() \
+                 WHERE policy_id = $3 AND notification_type = $4",
+        )
+        .bind::<Int2, _>(claim_state)
+        .bind::<Text, _>(&provider)
+        .bind::<Int4, _>(policy_id)
+        .bind::<Text, _>(ty)
+        .execute(c)
+        .await?;
+        if !marker_sql.is_empty() {
+            diesel::sql_query(format!(
+                "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{marker}\" = {marker_sql} \
+                     WHERE \"PolicyID\" = $1"
+            ))
+            .bind::<Int4, _>(policy_id)
+            .execute(c)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(1000).collect()
+}
+
+/// One row of a policy's notification history.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct HistoryRow {
+    #[diesel(sql_type = Int4)]
+    pub id: i32,
+    #[diesel(sql_type = Int4)]
+    pub policy_id: i32,
+    #[diesel(sql_type = Text)]
+    pub notification_type: String,
+    #[diesel(sql_type = Int2)]
+    pub status: i16,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub details: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub at: chrono::DateTime<chrono::Utc>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub provider: Option<String>,
+}
+
+const HISTORY_SELECT: &str = "SELECT d.id, d.\"indicationID\" AS policy_id, \
+    d.notification_type::text AS notification_type, d.\"Status\" AS status, d.details, \
+    d.\"ValidityFrom\" AS at, c.provider::text AS provider \
+    FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
+    LEFT JOIN pn_notification_claim c ON c.detail_id = d.id";
+
+/// The attempt log of one policy, newest first.
+pub async fn policy_history(
+    conn: &mut AsyncPgConnection,
+    policy_id: i32,
+) -> Result<Vec<HistoryRow>, DbError> {
+    Ok(diesel::sql_query(format!(
+        "{HISTORY_SELECT} WHERE d.\"indicationID\" = $1 AND d.\"ValidityTo\" IS NULL ORDER BY d.id DESC"
+    ))
+    .bind::<Int4, _>(policy_id)
+    .load(conn)
+    .await?)
+}
+
+/// The attempt log of every policy of one family, newest first.
+pub async fn family_history(
+    conn: &mut AsyncPgConnection,
+    family_id: i32,
+) -> Result<Vec<HistoryRow>, DbError> {
+    Ok(diesel::sql_query(format!(
+        "{HISTORY_SELECT} WHERE d.\"indicationID\" IN (SELECT \"PolicyID\" FROM \"tblPolicy\" \
+         WHERE \"FamilyID\" = $1) AND d.\"ValidityTo\" IS NULL ORDER BY d.id DESC"
+    ))
+    .bind::<Int4, _>(family_id)
+    .load(conn)
+    .await?)
+}
+
+/// Attempts whose outcome is unknown (status 6), oldest first.
+pub async fn unknown_outcomes(conn: &mut AsyncPgConnection) -> Result<Vec<HistoryRow>, DbError> {
+    Ok(diesel::sql_query(format!(
+        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL ORDER BY d.id"
+    ))
+    .load(conn)
+    .await?)
+}
+
+/// How an operator settles an unknown outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// The message did arrive: record it as sent.
+    MarkSent,
+    /// It did not: release it for another try on a later sweep.
+    Release,
+}
+
+/// Why a settlement was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    #[error("no attempt with id {0} has an unknown outcome")]
+    NotUnknown(i32),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for SettleError {
+    fn from(e: diesel::result::Error) -> Self {
+        SettleError::Db(DbError::from(e))
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct UnknownRow {
+    #[diesel(sql_type = Int4)]
+    policy_id: i32,
+    #[diesel(sql_type = Text)]
+    notification_type: String,
+}
+
+/// Settles the unknown attempt `detail_id` in one transaction; the settled row is returned.
+pub async fn settle(
+    conn: &mut AsyncPgConnection,
+    detail_id: i32,
+    how: Settlement,
+    by: &str,
+) -> Result<HistoryRow, SettleError> {
+    let by = by.to_string();
+    conn.transaction::<_, SettleError, _>(async move |c| {
+        let row: Option<UnknownRow> = diesel::sql_query(
+            "SELECT \"indicationID\" AS policy_id, notification_type::text AS notification_type \
+                 FROM \"tblIndicationOfPolicyNotificationsDetails\" \
+                 WHERE id = $1 AND \"Status\" = 6 FOR UPDATE",
+        )
+        .bind::<Int4, _>(detail_id)
+        .get_result(c)
+        .await
+        .map(Some)
+        .or_else(|e| match e {
+            diesel::result::Error::NotFound => Ok(None),
+            e => Err(e),
+        })?;
+        let row = row.ok_or(SettleError::NotUnknown(detail_id))?;
+        let event = EventType::from_name(&row.notification_type)
+            .ok_or(SettleError::NotUnknown(detail_id))?;
+        let (status, claim_state, details, marker_sql) = match how {
+            Settlement::MarkSent => (
+                1i16,
+                CLAIM_SENT,
+                format!("marked as sent by {by}"),
+                "now()".to_string(),
+            ),
+            Settlement::Release => (
+                4i16,
+                CLAIM_RELEASED,
+                format!("released for another try by {by}"),
+                SENTINEL.to_string(),
+            ),
+        };
+        diesel::sql_query(
+            "UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
+                 SET \"Status\" = $1, details = $2 WHERE id = $3",
+        )
+        .bind::<Int2, _>(status)
+        .bind::<Text, _>(&details)
+        .bind::<Int4, _>(detail_id)
+        .execute(c)
+        .await?;
+        diesel::sql_query(
+            "UPDATE pn_notification_claim SET state = $1, updated_at = now() \
+                 WHERE policy_id = $2 AND notification_type = $3",
+        )
+        .bind::<Int2, _>(claim_state)
+        .bind::<Int4, _>(row.policy_id)
+        .bind::<Text, _>(event.name())
+        .execute(c)
+        .await?;
+        diesel::sql_query(format!(
+            "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{}\" = {marker_sql} \
+                 WHERE \"PolicyID\" = $1",
+            event.marker_column()
+        ))
+        .bind::<Int4, _>(row.policy_id)
+        .execute(c)
+        .await?;
+        let settled: HistoryRow = diesel::sql_query(format!("{HISTORY_SELECT} WHERE d.id = $1"))
+            .bind::<Int4, _>(detail_id)
+            .get_result(c)
+            .await?;
+        Ok(settled)
+    })
+    .await
+}

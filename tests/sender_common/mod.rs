@@ -1,0 +1,314 @@
+//! Fixtures of the sender tests: families, products and policies built with SQL, settings from
+//! TOML, and a fake eGA gateway (a small axum server on 127.0.0.1:0).
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use chrono::NaiveDate;
+use policy_notification::config::{ConfigSources, Settings};
+use policy_notification::db::{Pool, connect_pool};
+use policy_notification::notification::sender::Sender;
+
+use crate::support::TestDb;
+
+/// A date in 2026.
+pub fn d(month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, month, day).unwrap()
+}
+
+/// SQL literal of a date, or NULL.
+pub fn lit(date: Option<NaiveDate>) -> String {
+    date.map(|x| format!("'{x}'"))
+        .unwrap_or_else(|| "NULL".into())
+}
+
+/// Inserts a product (`ConversionProdID` optional; set later for loops).
+pub async fn product(db: &TestDb, id: i32, code: &str, conversion: Option<i32>) {
+    db.exec(&format!(
+        "INSERT INTO \"tblProduct\" (\"ProdID\", \"ProdUUID\", \"ProductCode\", \"ProductName\", \
+         \"InsurancePeriod\", \"DateFrom\", \"DateTo\", \"ConversionProdID\", \"LumpSum\", \"MemberCount\", \
+         \"GracePeriod\", \"ValidityFrom\", \"AuditUserID\") VALUES ({id}, gen_random_uuid()::text, '{code}', \
+         'Product {code}', 12, '2020-01-01', '2030-12-31', {}, 10000, 6, 0, now(), 1)",
+        conversion.map(|c| c.to_string()).unwrap_or_else(|| "NULL".into())
+    ))
+    .await;
+}
+
+/// Inserts a family whose head is insuree `id * 10` (CHFID `CHF<id>`, phone `head_phone`);
+/// `approval` None = no tblFamilySMS row.
+pub async fn family(
+    db: &TestDb,
+    id: i32,
+    head_phone: Option<&str>,
+    approval: Option<bool>,
+    language: &str,
+) {
+    let head = id * 10;
+    let phone = head_phone
+        .map(|p| format!("'{p}'"))
+        .unwrap_or_else(|| "NULL".into());
+    let mut sql = format!(
+        "INSERT INTO \"tblInsuree\" (\"InsureeID\", \"InsureeUUID\", \"FamilyID\", \"CHFID\", \"LastName\", \
+         \"OtherNames\", \"IsHead\", \"Phone\", \"CardIssued\", \"ValidityFrom\", \"AuditUserID\") VALUES \
+         ({head}, gen_random_uuid()::text, {id}, 'CHF{id}', 'Juma', 'Amina{id}', true, {phone}, false, now(), 1); \
+         INSERT INTO \"tblFamilies\" (\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"ValidityFrom\", \"AuditUserID\") \
+         VALUES ({id}, gen_random_uuid()::text, {head}, now(), 1);"
+    );
+    if let Some(a) = approval {
+        sql.push_str(&format!(
+            "INSERT INTO \"tblFamilySMS\" (\"FamilyID\", \"ApprovalOfSMS\", \"LanguageOfSMS\", \"ValidityFrom\") \
+             VALUES ({id}, {a}, '{language}', now());"
+        ));
+    }
+    db.exec(&sql).await;
+}
+
+/// Adds a member (insuree `insuree_id`) to family `family` with `phone`; `current` false makes it
+/// a history row.
+pub async fn member(db: &TestDb, family: i32, insuree_id: i32, phone: Option<&str>, current: bool) {
+    let phone = phone
+        .map(|p| format!("'{p}'"))
+        .unwrap_or_else(|| "NULL".into());
+    let to = if current { "NULL" } else { "now()" };
+    db.exec(&format!(
+        "INSERT INTO \"tblInsuree\" (\"InsureeID\", \"InsureeUUID\", \"FamilyID\", \"CHFID\", \"LastName\", \
+         \"OtherNames\", \"IsHead\", \"Phone\", \"CardIssued\", \"ValidityFrom\", \"ValidityTo\", \"AuditUserID\") \
+         VALUES ({insuree_id}, gen_random_uuid()::text, {family}, 'M{insuree_id}', 'Juma', 'Member', false, \
+         {phone}, false, now(), {to}, 1)"
+    ))
+    .await;
+}
+
+/// A policy row.
+#[derive(Clone, Debug)]
+pub struct Pol {
+    pub id: i32,
+    pub family: i32,
+    pub prod: i32,
+    pub status: i32,
+    pub stage: &'static str,
+    pub start: NaiveDate,
+    pub effective: Option<NaiveDate>,
+    pub expiry: NaiveDate,
+    /// When the current row was written (activation / renewal time).
+    pub written: NaiveDate,
+    pub current: bool,
+}
+
+impl Pol {
+    /// An active new policy written and effective on `start`, for a year.
+    pub fn new(id: i32, family: i32, prod: i32, start: NaiveDate) -> Pol {
+        Pol {
+            id,
+            family,
+            prod,
+            status: 2,
+            stage: "N",
+            start,
+            effective: Some(start),
+            expiry: start + chrono::Duration::days(364),
+            written: start,
+            current: true,
+        }
+    }
+}
+
+/// Inserts a policy.
+pub async fn policy(db: &TestDb, p: &Pol) {
+    db.exec(&format!(
+        "INSERT INTO \"tblPolicy\" (\"PolicyID\", \"PolicyUUID\", \"FamilyID\", \"EnrollDate\", \"StartDate\", \
+         \"EffectiveDate\", \"ExpiryDate\", \"PolicyStatus\", \"PolicyValue\", \"ProdID\", \"PolicyStage\", \
+         \"ValidityFrom\", \"ValidityTo\", \"AuditUserID\") VALUES ({}, gen_random_uuid()::text, {}, '{}', '{}', \
+         {}, '{}', {}, 10000, {}, '{}', '{} 10:00:00+00', {}, 1)",
+        p.id,
+        p.family,
+        p.start,
+        p.start,
+        lit(p.effective),
+        p.expiry,
+        p.status,
+        p.prod,
+        p.stage,
+        p.written,
+        if p.current { "NULL" } else { "now()" }
+    ))
+    .await;
+}
+
+/// Settings from TOML text (module section keys under [policy_notification]).
+pub fn settings(toml: &str) -> Settings {
+    ConfigSources::from_toml(toml).unwrap().resolve().unwrap()
+}
+
+/// TOML enabling every event, with the text provider writing into `folder`.
+pub fn text_toml(folder: &std::path::Path) -> String {
+    text_toml_with(folder, "")
+}
+
+/// Like [`text_toml`] with extra `[service]` lines.
+pub fn text_toml_with(folder: &std::path::Path, service: &str) -> String {
+    format!(
+        "[service]\nsend_concurrency = 4\n{service}\n\n{}\n[policy_notification.providers.TextNotificationProvider]\nDestinationFolder = \"{}\"\n",
+        ALL_EVENTS,
+        folder.display()
+    )
+}
+
+/// The module section enabling all six events.
+pub const ALL_EVENTS: &str = "[policy_notification.eligibleNotificationTypes]\nactivation_of_policy = true\nstarting_of_policy = true\nneed_for_renewal = true\nexpiration_of_policy = true\nreminder_after_expiration = true\nrenewal_of_policy = true\n";
+
+/// A pool on the test database.
+pub fn pool(db: &TestDb) -> Pool {
+    connect_pool(&db.url, 8).unwrap()
+}
+
+/// A sender over the test database.
+pub fn sender(db: &TestDb, settings: Settings) -> Sender {
+    Sender::new(pool(db), Arc::new(settings)).unwrap()
+}
+
+/// A temporary folder removed at drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let p = std::env::temp_dir().join(format!("pn-sender-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    /// Files `SMSMessage_*.txt` and their text, sorted by number.
+    pub fn messages(&self) -> Vec<(u64, String)> {
+        let mut v: Vec<(u64, String)> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                let n = name
+                    .strip_prefix("SMSMessage_")?
+                    .strip_suffix(".txt")?
+                    .parse()
+                    .ok()?;
+                Some((n, std::fs::read_to_string(e.path()).unwrap()))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How the fake eGA gateway answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// HTTP 200, `error: false`.
+    Accept,
+    /// HTTP 200, `error: true`.
+    Refuse,
+    /// HTTP 500.
+    ServerError,
+    /// Never answers.
+    Hang,
+    /// Answers after a short delay.
+    Slow,
+}
+
+/// A received request.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// The fake eGA gateway.
+#[derive(Clone)]
+pub struct FakeEga {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+    pub mode: Arc<Mutex<Mode>>,
+    pub notify: Arc<tokio::sync::Notify>,
+}
+
+async fn handle(
+    State(fake): State<FakeEga>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, String) {
+    fake.received
+        .lock()
+        .unwrap()
+        .push(Received { headers, body });
+    fake.notify.notify_waiters();
+    let mode = *fake.mode.lock().unwrap();
+    match mode {
+        Mode::Accept => (
+            StatusCode::OK,
+            r#"{"error":false,"statusCode":48200,"statusMessage":"Success","data":["Message accepted delivery"]}"#.into(),
+        ),
+        Mode::Refuse => (
+            StatusCode::OK,
+            r#"{"error":true,"statusCode":48205,"statusMessage":"Invalid Request","data":null}"#.into(),
+        ),
+        Mode::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "boom".into()),
+        Mode::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            (StatusCode::OK, "{}".into())
+        }
+        Mode::Slow => {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            (StatusCode::OK, r#"{"error":false}"#.into())
+        }
+    }
+}
+
+impl FakeEga {
+    /// Starts the fake on 127.0.0.1:0.
+    pub async fn start(mode: Mode) -> FakeEga {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let fake = FakeEga {
+            url: format!("http://{addr}"),
+            received: Arc::default(),
+            mode: Arc::new(Mutex::new(mode)),
+            notify: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/api/quick_sms", post(handle))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    /// Requests received so far.
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
+    /// Sets the answer mode.
+    pub fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Provider TOML for this fake (timeout in seconds).
+    pub fn provider_toml(&self, timeout: u64) -> String {
+        format!(
+            "[policy_notification.providers.eGASMSGateway]\nGateUrl = \"{}\"\nSmsResource = \"/api/quick_sms\"\n\
+             PrivateKey = \"private_key\"\nUserId = \"test_user_id\"\nSenderId = \"sender_id\"\nServiceId = \"service_id\"\n\
+             RequestType = \"api\"\nHeaderKeys = \"X-Auth-Request-Hash,X-Auth-Request-Id,X-Auth-Request-Type\"\n\
+             HeaderValues = \"PrivateKey,UserId,RequestType\"\ntimeout_seconds = {timeout}\n",
+            self.url
+        )
+    }
+}

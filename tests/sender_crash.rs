@@ -1,0 +1,137 @@
+//! The real binary: a dry run lists and records nothing; a sweep killed with SIGKILL while the
+//! gateway holds a request leaves exactly one unknown outcome, and the rerun sends every other
+//! message once and never repeats the one in doubt.
+
+mod sender_common;
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sender_common::*;
+use support::TestDb;
+
+fn binary() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_policy-notification"));
+    c.env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null());
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
+    let db = TestDb::new().await;
+    let fake = FakeEga::start(Mode::Hang).await;
+    let dir = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    for f in 1..=5 {
+        family(&db, f, Some(&format!("07120000{f:02}")), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    let config = dir.0.join("pn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[service]\nsend_concurrency = 1\n\n{ALL_EVENTS}\n{}",
+            fake.provider_toml(120)
+        ),
+    )
+    .unwrap();
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "send-notifications".to_string(),
+            "--as-of".to_string(),
+            "2026-06-15".to_string(),
+            "--database-url".to_string(),
+            db.url.clone(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+
+    // Dry run: lists the five start messages (masked phones), records nothing.
+    let out = binary().args(args(&["--dry-run"])).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.matches("would send starting_of_policy").count(),
+        5,
+        "{stdout}"
+    );
+    assert!(stdout.contains("*********001"), "{stdout}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"")
+            .await,
+        0
+    );
+    assert_eq!(fake.count(), 0);
+
+    // The sweep: killed while the gateway holds the first request.
+    let mut child = binary()
+        .args(args(&[]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while fake.count() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no request reached the gateway"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = child.wait();
+    assert_eq!(fake.count(), 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 6 AND notification_type = 'starting_of_policy'").await,
+        1,
+        "the request in flight was recorded before it left"
+    );
+
+    // The rerun sends the other four, once each, and leaves the unknown one to the operator.
+    fake.set(Mode::Accept);
+    let out = binary().args(args(&[])).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("starting_of_policy"), "{stdout}");
+    assert!(stdout.contains("sent 4"), "{stdout}");
+    assert_eq!(fake.count(), 5);
+    let recipients: std::collections::BTreeSet<String> = fake
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let outer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            let inner: serde_json::Value =
+                serde_json::from_str(outer["data"].as_str().unwrap()).unwrap();
+            inner["recipients"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(recipients.len(), 5, "each family's message exactly once");
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 1").await,
+        4
+    );
+    // A third run sends nothing.
+    let out = binary().args(args(&[])).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(fake.count(), 5);
+}

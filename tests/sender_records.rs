@@ -1,0 +1,482 @@
+//! Eligibility statuses and what each decision writes (markers, detail rows, claims), reruns,
+//! dry runs, concurrent sweeps, openIMIS-written rows, recipients and templates, and settling
+//! unknown outcomes.
+
+mod sender_common;
+mod support;
+
+use std::sync::Arc;
+
+use policy_notification::notification::events::EventType;
+use policy_notification::notification::records::{self, Settlement};
+use policy_notification::notification::sender::{Sender, SweepOptions, SweepReport};
+use sender_common::*;
+use support::TestDb;
+
+async fn run(s: &Sender, as_of: chrono::NaiveDate) -> SweepReport {
+    s.sweep(SweepOptions {
+        as_of: Some(as_of),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn detail(db: &TestDb, policy: i32, ty: &str) -> Option<String> {
+    db.scalar(&format!(
+        "SELECT string_agg(\"Status\"::text || ':' || COALESCE(details, ''), '|' ORDER BY id) \
+         FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = {policy} \
+         AND notification_type = '{ty}'"
+    ))
+    .await
+}
+
+async fn marker(db: &TestDb, policy: i32, column: &str) -> Option<String> {
+    db.scalar(&format!(
+        "SELECT to_char(\"{column}\" AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM \"tblIndicationOfPolicyNotifications\" WHERE \"PolicyID\" = {policy}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn each_eligibility_status_is_recorded() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    let today = d(6, 15);
+    // 1: approved with phone → sent.
+    family(&db, 1, Some("0712 345 678"), Some(true), "en").await;
+    // 2: refused; 3: no tblFamilySMS row (= not approved).
+    family(&db, 2, Some("0712345678"), Some(false), "en").await;
+    family(&db, 3, Some("0712345678"), None, "en").await;
+    // 4: no phone anywhere current (a history member had one).
+    family(&db, 4, None, Some(true), "en").await;
+    member(&db, 4, 41, Some("0713000000"), false).await;
+    // 5: unusable phone.
+    family(&db, 5, Some("call me"), Some(true), "en").await;
+    // 6: head without phone, fallback to the first current member with one.
+    family(&db, 6, Some("  "), Some(true), "fr").await;
+    member(&db, 6, 62, Some("+255 754 000 062"), true).await;
+    member(&db, 6, 61, Some(""), true).await;
+    member(&db, 6, 63, Some("0754000063"), true).await;
+    // 7: written long ago → obsolete activation.
+    family(&db, 7, Some("0712345678"), Some(true), "en").await;
+    for f in 1..=6 {
+        let mut p = Pol::new(f, f, 1, d(6, 14));
+        p.effective = Some(d(6, 14));
+        policy(&db, &p).await;
+    }
+    policy(&db, &Pol::new(7, 7, 1, d(5, 1))).await;
+    // 8: activation effective today while the start message is enabled → 5, start message sent.
+    family(&db, 8, Some("0712000008"), Some(true), "en").await;
+    policy(&db, &Pol::new(8, 8, 1, today)).await;
+
+    let s = sender(&db, settings(&text_toml(&dir.0)));
+    let r = run(&s, today).await;
+    let act = "activation_of_policy";
+    assert!(
+        detail(&db, 1, act)
+            .await
+            .unwrap()
+            .starts_with("1:sent through TextNotificationProvider")
+    );
+    assert_ne!(
+        marker(&db, 1, "NotificationOnActivationSent")
+            .await
+            .as_deref(),
+        Some("0001-01-01")
+    );
+    assert!(detail(&db, 2, act).await.unwrap().starts_with("2:"));
+    assert!(detail(&db, 3, act).await.unwrap().starts_with("2:"));
+    assert_eq!(
+        marker(&db, 2, "NotificationOnActivationSent")
+            .await
+            .as_deref(),
+        Some("0001-01-01")
+    );
+    assert!(detail(&db, 4, act).await.unwrap().contains("no phone"));
+    assert!(detail(&db, 4, act).await.unwrap().starts_with("5:"));
+    assert!(detail(&db, 5, act).await.unwrap().starts_with("5:"));
+    assert!(detail(&db, 5, act).await.unwrap().contains("normalised"));
+    assert!(detail(&db, 6, act).await.unwrap().starts_with("1:"));
+    assert!(detail(&db, 7, act).await.unwrap().starts_with("3:"));
+    assert!(detail(&db, 8, act).await.unwrap().starts_with("5:"));
+    assert!(
+        detail(&db, 8, "starting_of_policy")
+            .await
+            .unwrap()
+            .starts_with("1:")
+    );
+    assert_eq!(
+        marker(&db, 8, "NotificationOnEffectiveSent")
+            .await
+            .as_deref(),
+        Some(&*chrono::Utc::now().date_naive().to_string()),
+        "the marker holds the time the message went out"
+    );
+    assert_eq!(r.count(EventType::Activation, "sent"), 2);
+    assert_eq!(r.count(EventType::Starting, "sent"), 1);
+
+    let msgs = dir.messages();
+    assert_eq!(msgs.len(), 3);
+    let all: String = msgs
+        .iter()
+        .map(|m| m.1.clone())
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    assert!(all.contains("To: 255712345678"), "{all}");
+    // Fallback recipient: the lowest current member id with a phone (62), normalised; French text.
+    assert!(all.contains("To: 255754000062"), "{all}");
+    assert!(all.contains("votre police P1"), "{all}");
+    assert!(
+        !all.contains("policy_notification."),
+        "never a raw message id"
+    );
+
+    // A rerun of a finished sweep sends and writes nothing new.
+    let details_before = db
+        .count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"")
+        .await;
+    let r2 = run(&s, today).await;
+    assert_eq!(r2.total("sent"), 0);
+    assert!(r2.counts.is_empty(), "{:?}", r2.counts);
+    assert_eq!(dir.messages().len(), 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"")
+            .await,
+        details_before
+    );
+}
+
+#[tokio::test]
+async fn rows_written_by_openimis_keep_their_meaning() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    for f in 1..=4 {
+        family(&db, f, Some("0712345678"), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 14))).await;
+    }
+    // 1: sentinel without a status-4 detail → suppressed (PN migration 0008).
+    // 2: sentinel with a status-4 detail → retried.
+    // 3: really sent by Python.
+    // 4: no row → normal.
+    db.exec(
+        "INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\", \"NotificationOnActivationSent\") VALUES \
+         (1, now(), '0001-01-01 00:00:00'), (2, now(), '0001-01-01 00:00:00'), (3, now(), '2026-06-14 08:00:00+00'); \
+         INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
+         VALUES (now(), 'activation_of_policy', 4, NULL, 2);",
+    )
+    .await;
+    let s = sender(&db, settings(&text_toml(&dir.0)));
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.count(EventType::Activation, "sent"), 2);
+    let sent: Vec<i64> = vec![
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 1").await,
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 2 AND \"Status\" = 1").await,
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 3").await,
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 4 AND \"Status\" = 1").await,
+    ];
+    assert_eq!(sent, vec![0, 1, 0, 1]);
+}
+
+#[tokio::test]
+async fn failures_are_retried_unknown_outcomes_are_not() {
+    let db = TestDb::new().await;
+    let fake = FakeEga::start(Mode::Refuse).await;
+    product(&db, 1, "P1", None).await;
+    family(&db, 1, Some("0712345678"), Some(true), "en").await;
+    policy(&db, &Pol::new(1, 1, 1, d(6, 14))).await;
+    family(&db, 2, Some("0712345679"), Some(true), "en").await;
+    let mut p2 = Pol::new(2, 2, 1, d(1, 1));
+    p2.expiry = d(6, 15);
+    policy(&db, &p2).await;
+    let toml = format!("{ALL_EVENTS}\n{}", fake.provider_toml(1));
+    let s = sender(&db, settings(&toml));
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.total("failed"), 2);
+    assert!(
+        detail(&db, 1, "activation_of_policy")
+            .await
+            .unwrap()
+            .starts_with("4:not sent")
+    );
+    assert_eq!(
+        marker(&db, 1, "NotificationOnActivationSent")
+            .await
+            .as_deref(),
+        Some("0001-01-01")
+    );
+    assert_eq!(
+        marker(&db, 2, "NotificationOnExpirationSent")
+            .await
+            .as_deref(),
+        Some("0001-01-01")
+    );
+
+    // Same day: activation is retried (status-4 rule); the date-based expiry event is not
+    // detected twice on one day (DECISIONS 16).
+    fake.set(Mode::Hang);
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.count(EventType::Activation, "unknown"), 1);
+    assert_eq!(
+        r.count(EventType::Expiration, "unknown") + r.count(EventType::Expiration, "sent"),
+        0
+    );
+    assert!(
+        detail(&db, 1, "activation_of_policy")
+            .await
+            .unwrap()
+            .contains("|6:outcome unknown")
+    );
+    assert_eq!(fake.count(), 3);
+
+    // Unknown outcomes are never retried automatically.
+    fake.set(Mode::Accept);
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.total("sent"), 0);
+    assert_eq!(fake.count(), 3);
+
+    // The operator releases it; the next sweep sends it once.
+    let mut conn = db.conn().await;
+    let unknown = records::unknown_outcomes(&mut conn).await.unwrap();
+    assert_eq!(unknown.len(), 1);
+    let settled = records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin")
+        .await
+        .unwrap();
+    assert_eq!(settled.status, 4);
+    assert!(
+        records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin")
+            .await
+            .is_err()
+    );
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.count(EventType::Activation, "sent"), 1);
+    assert_eq!(fake.count(), 4);
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.total("sent"), 0);
+    assert_eq!(fake.count(), 4);
+    let history = records::policy_history(&mut conn, 1).await.unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.status).collect::<Vec<_>>(),
+        vec![1, 4, 4]
+    );
+    assert_eq!(
+        records::family_history(&mut conn, 2).await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn marking_an_unknown_outcome_as_sent() {
+    let db = TestDb::new().await;
+    let fake = FakeEga::start(Mode::Hang).await;
+    product(&db, 1, "P1", None).await;
+    family(&db, 1, Some("0712345678"), Some(true), "en").await;
+    policy(&db, &Pol::new(1, 1, 1, d(6, 14))).await;
+    let toml = format!("{ALL_EVENTS}\n{}", fake.provider_toml(1));
+    let s = sender(&db, settings(&toml));
+    run(&s, d(6, 15)).await;
+    let mut conn = db.conn().await;
+    let unknown = records::unknown_outcomes(&mut conn).await.unwrap();
+    assert_eq!(unknown.len(), 1);
+    records::settle(&mut conn, unknown[0].id, Settlement::MarkSent, "admin")
+        .await
+        .unwrap();
+    assert_ne!(
+        marker(&db, 1, "NotificationOnActivationSent")
+            .await
+            .as_deref(),
+        Some("0001-01-01")
+    );
+    assert!(
+        marker(&db, 1, "NotificationOnActivationSent")
+            .await
+            .is_some()
+    );
+    fake.set(Mode::Accept);
+    let r = run(&s, d(6, 15)).await;
+    assert_eq!(r.total("sent"), 0);
+    assert!(
+        records::unknown_outcomes(&mut conn)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn dry_run_records_nothing() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    family(&db, 1, Some("0712345678"), Some(true), "en").await;
+    family(&db, 2, Some("0712345678"), Some(false), "en").await;
+    policy(&db, &Pol::new(1, 1, 1, d(6, 15))).await;
+    policy(&db, &Pol::new(2, 2, 1, d(6, 15))).await;
+    let s = sender(&db, settings(&text_toml(&dir.0)));
+    let r = s
+        .sweep(SweepOptions {
+            as_of: Some(d(6, 15)),
+            dry_run: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.planned.len(), 1);
+    assert_eq!(r.planned[0].phone, "*********678");
+    assert!(r.planned[0].text.contains("CHF1"));
+    assert_eq!(r.count(EventType::Starting, "not_approved"), 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotifications\"")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"")
+            .await,
+        0
+    );
+    assert!(dir.messages().is_empty());
+}
+
+#[tokio::test]
+async fn two_concurrent_sweeps_send_each_message_once() {
+    let db = TestDb::new().await;
+    let fake = FakeEga::start(Mode::Slow).await;
+    product(&db, 1, "P1", None).await;
+    for f in 1..=30 {
+        family(&db, f, Some("0712345678"), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    // Some rejections too, written by both sweeps at once.
+    for f in 31..=40 {
+        family(&db, f, Some("0712345678"), Some(false), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    let toml = format!("{ALL_EVENTS}\n{}", fake.provider_toml(5));
+    let a = sender(&db, settings(&toml));
+    let b = sender(&db, settings(&toml));
+    let (ra, rb) = tokio::join!(run(&a, d(6, 15)), run(&b, d(6, 15)));
+    // Starting (30) messages; activation is covered by the start message (status 5).
+    assert_eq!(ra.total("sent") + rb.total("sent"), 30);
+    assert_eq!(fake.count(), 30);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 1").await,
+        30
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 2").await,
+        20,
+        "one refusal per event and policy (activation and start)"
+    );
+}
+
+#[tokio::test]
+async fn operator_templates_override_and_bad_ones_stop_the_start() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    let tpl = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    family(&db, 1, Some("0712345678"), Some(true), "sw").await;
+    family(&db, 2, Some("0712345678"), Some(true), "en").await;
+    family(&db, 3, Some("0712345678"), Some(true), "xx").await;
+    for f in 1..=3 {
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    // A Swahili catalog in openIMIS's layout and an English override of one message.
+    let ids = [
+        "sms_on_activation",
+        "sms_on_effective",
+        "sms_before_expiry",
+        "sms_on_expiration",
+        "sms_after_expiry",
+        "sms_on_renewal",
+    ];
+    let mut sw = String::from("msgid \"\"\nmsgstr \"Language: sw\\n\"\n\n");
+    for id in ids {
+        sw.push_str(&format!(
+            "msgid \"policy_notification.{id}\"\nmsgstr \"SW {id} %(Name)s %(AmountToBePaid)s\"\n\n"
+        ));
+    }
+    sw.push_str(
+        "msgid \"policy_notification.sms_control_number_assigned\"\nmsgstr \"%(ControlNumber)s\"\n",
+    );
+    std::fs::create_dir_all(tpl.0.join("sw/LC_MESSAGES")).unwrap();
+    std::fs::write(tpl.0.join("sw/LC_MESSAGES/django.po"), &sw).unwrap();
+    std::fs::write(
+        tpl.0.join("en.po"),
+        "msgid \"policy_notification.sms_on_effective\"\nmsgstr \"EN override %(InsuranceID)s\"\n",
+    )
+    .unwrap();
+    let toml = text_toml_with(&dir.0, &format!("templates_dir = \"{}\"", tpl.0.display()));
+    let s = sender(&db, settings(&toml));
+    run(&s, d(6, 15)).await;
+    let all: Vec<String> = dir.messages().into_iter().map(|m| m.1).collect();
+    assert_eq!(all.len(), 3);
+    assert!(
+        all.iter()
+            .any(|m| m.contains("SW sms_on_effective Amina1 Juma 10000.00")),
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|m| m.contains("EN override")).count(),
+        2,
+        "en and the fallback"
+    );
+
+    // A bad placeholder is a start-up error naming it.
+    std::fs::write(
+        tpl.0.join("en.po"),
+        "msgid \"policy_notification.sms_on_effective\"\nmsgstr \"Hello %(Nom)s\"\n",
+    )
+    .unwrap();
+    let err = Sender::new(pool(&db), Arc::new(settings(&toml)))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("%(Nom)s"), "{err}");
+    // A catalog missing an event message is an error too.
+    std::fs::remove_file(tpl.0.join("en.po")).unwrap();
+    std::fs::write(
+        tpl.0.join("de.po"),
+        "msgid \"policy_notification.sms_on_effective\"\nmsgstr \"x\"\n",
+    )
+    .unwrap();
+    let err = Sender::new(pool(&db), Arc::new(settings(&toml)))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("`de`") && err.contains("sms_on_activation"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn amount_to_be_paid_subtracts_premiums() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    let tpl = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    family(&db, 1, Some("0712345678"), Some(true), "en").await;
+    policy(&db, &Pol::new(1, 1, 1, d(6, 15))).await;
+    db.exec(
+        "INSERT INTO \"tblPremium\" (\"PremiumUUID\", \"PolicyID\", \"Amount\", \"Receipt\", \"PayDate\", \"PayType\", \
+         \"isPhotoFee\", \"ValidityFrom\", \"ValidityTo\", \"AuditUserID\") VALUES \
+         (gen_random_uuid()::text, 1, 2500, 'r1', '2026-06-01', 'C', false, now(), NULL, 1), \
+         (gen_random_uuid()::text, 1, 100, 'r2', '2026-06-01', 'C', true, now(), NULL, 1), \
+         (gen_random_uuid()::text, 1, 999, 'r3', '2026-06-01', 'C', false, now(), now(), 1)",
+    )
+    .await;
+    std::fs::write(
+        tpl.0.join("en.po"),
+        "msgid \"policy_notification.sms_on_effective\"\nmsgstr \"Due %(AmountToBePaid)s\"\n",
+    )
+    .unwrap();
+    let toml = text_toml_with(&dir.0, &format!("templates_dir = \"{}\"", tpl.0.display()));
+    let s = sender(&db, settings(&toml));
+    run(&s, d(6, 15)).await;
+    let all: Vec<String> = dir.messages().into_iter().map(|m| m.1).collect();
+    assert!(all.iter().any(|m| m.ends_with("Due 7500.00")), "{all:?}");
+}
