@@ -186,6 +186,43 @@ async fn each_event_has_candidates_on_the_as_of_date() {
 }
 
 #[tokio::test]
+async fn the_sender_detects_each_event_in_the_demo_data() {
+    use policy_notification::notification::events::{EventType, detect_chunk};
+    let as_of = date("2026-03-15");
+    let db = seeded(200, "2026-03-15", 11).await;
+    let settings = policy_notification::config::ConfigSources::default()
+        .resolve()
+        .unwrap();
+    let mut conn = db.conn().await;
+    for event in EventType::ALL {
+        let found = detect_chunk(&mut conn, event, &settings.module, as_of, "UTC", 0, 100_000)
+            .await
+            .unwrap();
+        assert!(!found.is_empty(), "{event}: no candidates");
+        let sendable = found.iter().filter(|c| {
+            c.approved
+                && (c
+                    .head_phone
+                    .as_deref()
+                    .is_some_and(|p| !p.trim().is_empty())
+                    || c.member_phone.is_some())
+        });
+        assert!(
+            sendable.count() > 0,
+            "{event}: no approved candidate with a phone"
+        );
+        if matches!(event, EventType::Activation | EventType::Renewal) {
+            assert!(
+                found
+                    .iter()
+                    .any(|c| c.validity_day >= as_of - chrono::Days::new(5)),
+                "{event}: none inside the relevance window"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn policies_are_dated_relative_to_as_of() {
     let db = seeded(120, "2025-07-01", 3).await;
     let d = "DATE '2025-07-01'";
@@ -381,8 +418,14 @@ async fn demo_logins_verify_with_the_openimis_scheme() {
         input.extend_from_slice(key.as_bytes());
         let digest = ring::digest::digest(&ring::digest::SHA256, &input);
         assert!(hex::encode(digest.as_ref()).eq_ignore_ascii_case(&stored));
-        assert!(seed::verify_password(user.password, &key, &stored));
-        assert!(!seed::verify_password("wrong", &key, &stored));
+        assert!(policy_notification::auth::password_matches(
+            user.password,
+            &key,
+            &stored
+        ));
+        assert!(!policy_notification::auth::password_matches(
+            "wrong", &key, &stored
+        ));
         assert_eq!(
             db.count(&format!(
                 r#"SELECT count(*) FROM "core_User" c JOIN "tblUsers" u ON u."UserID" = c.i_user_id

@@ -22,7 +22,7 @@ use indicatif::ProgressBar;
 use crate::db::DbError;
 
 pub use families::SHOWCASE;
-pub use users::{DEMO_USERS, DemoUser, verify_password};
+pub use users::{DEMO_USERS, DemoUser};
 
 /// Families written when no number is given.
 pub const DEFAULT_FAMILIES: u64 = 200;
