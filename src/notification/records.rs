@@ -276,13 +276,18 @@ fn truncate(s: &str) -> String {
     s.chars().take(1000).collect()
 }
 
-/// One row of a policy's notification history.
+/// One attempt of a policy's notification history.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct HistoryRow {
+    /// The detail row's id.
     #[diesel(sql_type = Int4)]
     pub id: i32,
     #[diesel(sql_type = Int4)]
     pub policy_id: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub policy_uuid: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub family_uuid: Option<String>,
     #[diesel(sql_type = Text)]
     pub notification_type: String,
     #[diesel(sql_type = Int2)]
@@ -295,43 +300,61 @@ pub struct HistoryRow {
     pub provider: Option<String>,
 }
 
+/// Whose attempts to list.
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryOf<'a> {
+    /// One policy, by `PolicyID`.
+    PolicyId(i32),
+    /// One policy, by `PolicyUUID`.
+    PolicyUuid(&'a str),
+    /// Every policy of one family, by `FamilyID`.
+    FamilyId(i32),
+    /// Every policy of one family, by `FamilyUUID`.
+    FamilyUuid(&'a str),
+}
+
 const HISTORY_SELECT: &str = "SELECT d.id, d.\"indicationID\" AS policy_id, \
+    p.\"PolicyUUID\"::text AS policy_uuid, f.\"FamilyUUID\"::text AS family_uuid, \
     d.notification_type::text AS notification_type, d.\"Status\" AS status, d.details, \
     d.\"ValidityFrom\" AS at, c.provider::text AS provider \
     FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
-    LEFT JOIN pn_notification_claim c ON c.detail_id = d.id";
+    LEFT JOIN pn_notification_claim c ON c.detail_id = d.id \
+    LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
+    LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL";
 
-/// The attempt log of one policy, newest first.
-pub async fn policy_history(
+/// The attempt log of a policy or a family, newest first. `visible` is an SQL predicate over
+/// the family alias `f` (e.g. the caller's district restriction); `None` = everything.
+pub async fn history(
     conn: &mut AsyncPgConnection,
-    policy_id: i32,
+    of: HistoryOf<'_>,
+    visible: Option<&str>,
 ) -> Result<Vec<HistoryRow>, DbError> {
+    let visible = visible.unwrap_or("TRUE");
+    let (filter, key): (&str, String) = match of {
+        HistoryOf::PolicyId(id) => ("d.\"indicationID\" = $1::int", id.to_string()),
+        HistoryOf::PolicyUuid(u) => ("lower(p.\"PolicyUUID\") = lower($1)", u.to_string()),
+        HistoryOf::FamilyId(id) => ("p.\"FamilyID\" = $1::int", id.to_string()),
+        HistoryOf::FamilyUuid(u) => (
+            "p.\"FamilyID\" IN (SELECT \"FamilyID\" FROM \"tblFamilies\" WHERE lower(\"FamilyUUID\") = lower($1))",
+            u.to_string(),
+        ),
+    };
     Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"indicationID\" = $1 AND d.\"ValidityTo\" IS NULL ORDER BY d.id DESC"
+        "{HISTORY_SELECT} WHERE {filter} AND d.\"ValidityTo\" IS NULL AND ({visible}) ORDER BY d.id DESC"
     ))
-    .bind::<Int4, _>(policy_id)
+    .bind::<Text, _>(key)
     .load(conn)
     .await?)
 }
 
-/// The attempt log of every policy of one family, newest first.
-pub async fn family_history(
+/// Attempts whose outcome is unknown (status 6), oldest first, among the `visible` families.
+pub async fn unknown_outcomes(
     conn: &mut AsyncPgConnection,
-    family_id: i32,
+    visible: Option<&str>,
 ) -> Result<Vec<HistoryRow>, DbError> {
+    let visible = visible.unwrap_or("TRUE");
     Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"indicationID\" IN (SELECT \"PolicyID\" FROM \"tblPolicy\" \
-         WHERE \"FamilyID\" = $1) AND d.\"ValidityTo\" IS NULL ORDER BY d.id DESC"
-    ))
-    .bind::<Int4, _>(family_id)
-    .load(conn)
-    .await?)
-}
-
-/// Attempts whose outcome is unknown (status 6), oldest first.
-pub async fn unknown_outcomes(conn: &mut AsyncPgConnection) -> Result<Vec<HistoryRow>, DbError> {
-    Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL ORDER BY d.id"
+        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL AND ({visible}) ORDER BY d.id"
     ))
     .load(conn)
     .await?)
@@ -349,10 +372,26 @@ pub enum Settlement {
 /// Why a settlement was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
-    #[error("no attempt with id {0} has an unknown outcome")]
+    #[error("attempt {0} does not exist, is not visible to you, or has no unknown outcome")]
     NotUnknown(i32),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl crate::error::UserFacing for SettleError {
+    fn code(&self) -> crate::error::ErrorCode {
+        match self {
+            SettleError::NotUnknown(_) => crate::error::ErrorCode::NotFound,
+            SettleError::Db(e) => e.code(),
+        }
+    }
+
+    fn user_message(&self) -> String {
+        match self {
+            SettleError::NotUnknown(_) => self.to_string(),
+            SettleError::Db(e) => e.user_message(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for SettleError {
@@ -375,14 +414,18 @@ pub async fn settle(
     detail_id: i32,
     how: Settlement,
     by: &str,
+    visible: Option<&str>,
 ) -> Result<HistoryRow, SettleError> {
     let by = by.to_string();
+    let visible = visible.unwrap_or("TRUE").to_string();
     conn.transaction::<_, SettleError, _>(async move |c| {
-        let row: Option<UnknownRow> = diesel::sql_query(
-            "SELECT \"indicationID\" AS policy_id, notification_type::text AS notification_type \
-                 FROM \"tblIndicationOfPolicyNotificationsDetails\" \
-                 WHERE id = $1 AND \"Status\" = 6 FOR UPDATE",
-        )
+        let row: Option<UnknownRow> = diesel::sql_query(format!(
+            "SELECT d.\"indicationID\" AS policy_id, d.notification_type::text AS notification_type \
+             FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
+             LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
+             LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL \
+             WHERE d.id = $1 AND d.\"Status\" = 6 AND ({visible}) FOR UPDATE OF d"
+        ))
         .bind::<Int4, _>(detail_id)
         .get_result(c)
         .await
