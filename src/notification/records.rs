@@ -143,7 +143,8 @@ struct IdRow {
 }
 
 /// Claims (policy, event) for sending and records the attempt (detail status 6), committed
-/// before anything leaves. `None` when another sweep holds or settled it.
+/// before anything leaves: one statement, so claim and attempt row commit together. `None` when
+/// another sweep holds or settled it.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     event: EventType,
@@ -151,62 +152,36 @@ pub async fn claim(
     today: NaiveDate,
     note: &str,
 ) -> Result<Option<i32>, DbError> {
-    let ty = event.name();
-    let date_based = event.date_based();
-    let note = note.to_string();
-    conn.transaction::<_, DbError, _>(async move |c| {
-        let claimed: Vec<IdRow> = diesel::sql_query(
-            "INSERT INTO pn_notification_claim AS c \
-                    (policy_id, notification_type, state, claimed_on, claimed_at, updated_at) \
-                 VALUES ($1, $2, 6, $3, now(), now()) \
-                 ON CONFLICT (policy_id, notification_type) DO UPDATE \
-                    SET state = 6, claimed_on = $3, claimed_at = now(), updated_at = now(), \
-                        detail_id = NULL, provider = NULL \
-                 WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
-                 RETURNING c.policy_id AS id",
-        )
-        .bind::<Int4, _>(policy_id)
-        .bind::<Text, _>(ty)
-        .bind::<Date, _>(today)
-        .bind::<diesel::sql_types::Bool, _>(date_based)
-        .load(c)
-        .await?;
-        if claimed.is_empty() {
-            return Ok(None);
-        }
-        diesel::sql_query(
-            "INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
-                 VALUES ($1, now()) ON CONFLICT (\"PolicyID\") DO NOTHING",
-        )
-        .bind::<Int4, _>(policy_id)
-        .execute(c)
-        .await?;
-        let detail: IdRow = diesel::sql_query(
-            "INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
-                    (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
-                 VALUES (now(), $1, 6, $2, $3) RETURNING id",
-        )
-        .bind::<Text, _>(ty)
-        .bind::<Text, _>(&note)
-        .bind::<Int4, _>(policy_id)
-        .get_result(c)
-        .await?;
-        diesel::sql_query(
-            "UPDATE pn_notification_claim SET detail_id = $1 \
-                 WHERE policy_id = $2 AND notification_type = $3",
-        )
-        .bind::<Int4, _>(detail.id)
-        .bind::<Int4, _>(policy_id)
-        .bind::<Text, _>(ty)
-        .execute(c)
-        .await?;
-        Ok(Some(detail.id))
-    })
-    .await
+    let rows: Vec<IdRow> = diesel::sql_query(
+        "WITH ids AS (SELECT nextval(pg_get_serial_sequence( \
+                '\"tblIndicationOfPolicyNotificationsDetails\"', 'id'))::int AS id), \
+         c AS (INSERT INTO pn_notification_claim AS c \
+                (policy_id, notification_type, state, detail_id, claimed_on, claimed_at, updated_at) \
+             SELECT $1, $2, 6, ids.id, $3, now(), now() FROM ids \
+             ON CONFLICT (policy_id, notification_type) DO UPDATE \
+                SET state = 6, detail_id = EXCLUDED.detail_id, claimed_on = $3, \
+                    claimed_at = now(), updated_at = now(), provider = NULL \
+             WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
+             RETURNING c.policy_id, c.detail_id), \
+         i AS (INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
+             SELECT policy_id, now() FROM c ON CONFLICT (\"PolicyID\") DO NOTHING) \
+         INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
+             (id, \"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
+         SELECT c.detail_id, now(), $2, 6, $5, c.policy_id FROM c RETURNING id",
+    )
+    .bind::<Int4, _>(policy_id)
+    .bind::<Text, _>(event.name())
+    .bind::<Date, _>(today)
+    .bind::<diesel::sql_types::Bool, _>(event.date_based())
+    .bind::<Text, _>(note)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next().map(|r| r.id))
 }
 
-/// Records the outcome of a claimed attempt: sent → marker = now, status 1; failed → sentinel,
-/// status 4 (retried later); unknown → stays status 6 with the reason, for the operator.
+/// Records the outcome of a claimed attempt in one statement: sent → marker = now, status 1;
+/// failed → sentinel, status 4 (retried later); unknown → stays status 6 with the reason, for
+/// the operator.
 pub async fn record_outcome(
     conn: &mut AsyncPgConnection,
     event: EventType,
@@ -220,56 +195,45 @@ pub async fn record_outcome(
             DetailStatus::Sent,
             CLAIM_SENT,
             format!("sent through {provider}"),
-            "now()".to_string(),
+            Some("now()"),
         ),
         SendOutcome::Failed(r) => (
             DetailStatus::Error,
             CLAIM_FAILED,
             truncate(&format!("not sent: {r}")),
-            SENTINEL.to_string(),
+            Some(SENTINEL),
         ),
         SendOutcome::Unknown(r) => (
             DetailStatus::Unknown,
             CLAIM_UNKNOWN,
             truncate(&format!("outcome unknown ({provider}): {r}")),
-            String::new(),
+            None,
         ),
     };
-    let marker = event.marker_column();
-    let ty = event.name();
-    let provider = provider.to_string();
-    conn.transaction::<_, DbError, _>(async move |c| {
-        diesel::sql_query(
-            "UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
-                 SET \"Status\" = $1, details = $2 WHERE id = $3",
-        )
-        .bind::<Int2, _>(status.code())
-        .bind::<Text, _>(&details)
-        .bind::<Int4, _>(detail_id)
-        .execute(c)
-        .await?;
-        diesel::sql_query(
-            "UPDATE pn_notification_claim SET state = $1, provider = $2, updated_at = now() \
-                 WHERE policy_id = $3 AND notification_type = $4",
-        )
-        .bind::<Int2, _>(claim_state)
-        .bind::<Text, _>(&provider)
-        .bind::<Int4, _>(policy_id)
-        .bind::<Text, _>(ty)
-        .execute(c)
-        .await?;
-        if !marker_sql.is_empty() {
-            diesel::sql_query(format!(
-                "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{marker}\" = {marker_sql} \
-                     WHERE \"PolicyID\" = $1"
-            ))
-            .bind::<Int4, _>(policy_id)
-            .execute(c)
-            .await?;
-        }
-        Ok(())
-    })
-    .await
+    let last = match marker_sql {
+        Some(m) => format!(
+            "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{}\" = {m} WHERE \"PolicyID\" = $4",
+            event.marker_column()
+        ),
+        None => "SELECT 1".to_string(),
+    };
+    diesel::sql_query(format!(
+        "WITH d AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
+             SET \"Status\" = $1, details = $2 WHERE id = $3 RETURNING 1), \
+         c AS (UPDATE pn_notification_claim SET state = $5, provider = $6, updated_at = now() \
+             WHERE policy_id = $4 AND notification_type = $7 RETURNING 1) \
+         {last}"
+    ))
+    .bind::<Int2, _>(status.code())
+    .bind::<Text, _>(&details)
+    .bind::<Int4, _>(detail_id)
+    .bind::<Int4, _>(policy_id)
+    .bind::<Int2, _>(claim_state)
+    .bind::<Text, _>(provider)
+    .bind::<Text, _>(event.name())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn truncate(s: &str) -> String {
