@@ -5,6 +5,7 @@ pub mod auth;
 pub mod context;
 pub mod core;
 pub mod relay;
+pub mod report;
 pub mod scalars;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::db::Pool;
 /// Every query root field; add a module's query object to the list.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(core::CoreQuery);
+pub struct QueryRoot(core::CoreQuery, report::ReportQuery);
 
 /// Every mutation root field; add a module's mutation object to the list.
 #[derive(MergedObject, Default)]

@@ -46,18 +46,26 @@ impl ReportQuery {
         officer_uuid: Option<String>,
         mode: Option<i32>,
         family_filter_json: Option<String>,
-    ) -> Result<CommunicationByNotificationReport> {
+    ) -> Result<Option<CommunicationByNotificationReport>> {
         let identity = require_user(ctx)?;
-        let rights = &settings(ctx)?.module.family_policy_notification_report_perms;
+        let rights = &settings(ctx)?
+            .module
+            .family_policy_notification_report_perms;
         if !rights.iter().all(|r| identity.has_right(*r)) {
             return Err(unauthorized());
         }
-        let query = build_query(region_uuid, district_uuid, officer_uuid, mode, family_filter_json)
-            .map_err(|e| user_error(&e))?;
+        let query = build_query(
+            region_uuid,
+            district_uuid,
+            officer_uuid,
+            mode,
+            family_filter_json,
+        )
+        .map_err(|e| user_error(&e))?;
         let prepared = report::prepare(pool(ctx)?, &query, &scope_of(identity))
             .await
             .map_err(|e| user_error(&e))?;
-        Ok(CommunicationByNotificationReport(prepared))
+        Ok(Some(CommunicationByNotificationReport(prepared)))
     }
 }
 
@@ -182,7 +190,10 @@ impl CommunicationByNotificationReport {
             .rows_page(pool(ctx)?, window.offset, window.fetch)
             .await
             .map_err(|e| user_error(&e))?;
-        let rows = rows.into_iter().map(CommunicationByNotificationRow).collect();
+        let rows = rows
+            .into_iter()
+            .map(CommunicationByNotificationRow)
+            .collect();
         Ok(page.connection(window, rows, Some(total)))
     }
 }

@@ -82,10 +82,7 @@ fn bad(param: &'static str, message: impl Into<String>) -> ReportRejection {
 
 /// A parameter's value, `None` when absent or blank.
 fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    params
-        .get(name)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
+    params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 fn uuid_param(
@@ -131,9 +128,8 @@ fn format_from(
     headers: &HeaderMap,
 ) -> Result<Format, ReportRejection> {
     if let Some(f) = param(params, "format") {
-        return Format::parse(f).ok_or_else(|| {
-            bad("format", format!("{f:?} is not one of pdf, csv, json"))
-        });
+        return Format::parse(f)
+            .ok_or_else(|| bad("format", format!("{f:?} is not one of pdf, csv, json")));
     }
     let accept = headers
         .get_all(header::ACCEPT)
@@ -206,7 +202,10 @@ async fn run(
     })?;
     if !may_run(
         &identity,
-        &state.settings.module.family_policy_notification_report_perms,
+        &state
+            .settings
+            .module
+            .family_policy_notification_report_perms,
     ) {
         return Err(ReportRejection::new(
             ErrorCode::Forbidden,
@@ -249,8 +248,10 @@ async fn run(
             });
             let mut r = Response::new(Body::from_stream(body));
             if format == Format::Csv {
-                r.headers_mut()
-                    .insert(header::CONTENT_DISPOSITION, disposition("attachment", format));
+                r.headers_mut().insert(
+                    header::CONTENT_DISPOSITION,
+                    disposition("attachment", format),
+                );
             }
             r
         }
