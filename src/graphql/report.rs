@@ -6,23 +6,12 @@ use uuid::Uuid;
 
 use super::context::{coded_error, pool, require_user, settings, unauthorized, user_error};
 use super::relay::{ExtendedConnection, Pagination};
-use crate::auth::Identity;
 use crate::families::rules::NotificationMode;
-use crate::report::{
-    self, DistrictScope, PreparedReport, ReportError, ReportQuery as ReportRequest, ReportRow,
-};
+use crate::report::{self, PreparedReport, ReportError, ReportQuery as ReportRequest, ReportRow};
 
 /// The report's query root fields (merged into the query root).
 #[derive(Default)]
 pub struct ReportQuery;
-
-fn scope_of(identity: &Identity) -> DistrictScope {
-    if identity.is_admin {
-        DistrictScope::All
-    } else {
-        DistrictScope::Only(identity.districts.clone())
-    }
-}
 
 fn uuid_arg(name: &'static str, v: Option<String>) -> Result<Option<Uuid>, ReportError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -62,7 +51,7 @@ impl ReportQuery {
             family_filter_json,
         )
         .map_err(|e| user_error(&e))?;
-        let prepared = report::prepare(pool(ctx)?, &query, &scope_of(identity))
+        let prepared = report::prepare(pool(ctx)?, &query, &report::scope_for(identity))
             .await
             .map_err(|e| user_error(&e))?;
         Ok(Some(CommunicationByNotificationReport(prepared)))

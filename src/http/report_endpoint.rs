@@ -20,7 +20,7 @@ use super::extract::OptionalIdentity;
 use crate::auth::Identity;
 use crate::error::{ErrorCode, UserFacing};
 use crate::families::rules::NotificationMode;
-use crate::report::{self, DistrictScope, Format, ReportError, ReportQuery};
+use crate::report::{self, Format, ReportError, ReportQuery};
 
 /// The route path (openIMIS's).
 pub const PATH: &str = "/api/policy_notification/communication_by_notification_report/";
@@ -158,15 +158,6 @@ fn may_run(identity: &Identity, rights: &[i32]) -> bool {
     rights.iter().all(|r| identity.has_right(*r))
 }
 
-/// Which districts the user's report may cover (DECISIONS 10).
-pub fn scope_of(identity: &Identity) -> DistrictScope {
-    if identity.is_admin {
-        DistrictScope::All
-    } else {
-        DistrictScope::Only(identity.districts.clone())
-    }
-}
-
 fn disposition(kind: &str, format: Format) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "{kind}; filename=\"{FILE_NAME}.{}\"",
@@ -215,7 +206,7 @@ async fn run(
     let format = format_from(&params, &headers)?;
     let query = query_from(&params)?;
     let started = Instant::now();
-    let prepared = report::prepare(&state.pool, &query, &scope_of(&identity)).await?;
+    let prepared = report::prepare(&state.pool, &query, &report::scope_for(&identity)).await?;
     tracing::info!(
         user = %identity.login,
         format = format.extension(),
