@@ -214,3 +214,20 @@ async fn multi_page_pdf_page_count_matches_layout() {
     let mut seen = std::collections::HashSet::new();
     assert!(rows.iter().all(|r| seen.insert(r.family_uuid.clone())));
 }
+
+#[tokio::test]
+async fn empty_report_and_long_header_render() {
+    let (_db, pool) = setup().await;
+    let mut q = query(Some("a1000000-0000-0000-0000-000000000002"), None, 4);
+    q.officer = Some(Uuid::parse_str(O1).unwrap());
+    q.other_filters = (1..=12)
+        .map(|i| format!("Head last name contains: value number {i}"))
+        .collect();
+    let prepared = report::prepare(&pool, &q, &DistrictScope::All)
+        .await
+        .unwrap();
+    assert_eq!(prepared.row_count(), 0);
+    let pdf = report::render_pdf(pool.clone(), prepared).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    std::fs::write(std::env::temp_dir().join("report_data_empty.pdf"), &pdf).unwrap();
+}

@@ -39,6 +39,7 @@ const VILLAGE_H: f32 = 13.5;
 const CONTINUED_H: f32 = 13.0;
 const HEAD1_H: f32 = 12.0;
 const HEAD2_H: f32 = 14.0;
+const MAX_FILTER_LINES: usize = 6;
 
 const BLUE: (u8, u8, u8) = (0x0b, 0x53, 0x94);
 const FRAME: (u8, u8, u8) = (0x6f, 0xa8, 0xdc);
@@ -372,7 +373,7 @@ impl<'a> Layout<'a> {
         pager: Pager,
     ) -> Result<Self, ReportError> {
         let mut measure = Measure::new()?;
-        let filter_lines = if header.other_filters.is_empty() {
+        let mut filter_lines = if header.other_filters.is_empty() {
             Vec::new()
         } else {
             measure.wrap(
@@ -382,6 +383,12 @@ impl<'a> Layout<'a> {
                 CONTENT_W - 2.0 * PAD - 110.0,
             )
         };
+        if filter_lines.len() > MAX_FILTER_LINES {
+            filter_lines.truncate(MAX_FILTER_LINES);
+            if let Some(last) = filter_lines.last_mut() {
+                last.push_str(" …");
+            }
+        }
         Ok(Layout {
             header,
             counts,
@@ -509,10 +516,10 @@ impl<'a> Layout<'a> {
             width: 1.0,
         });
         let cols = [
-            (MARGIN + PAD + 3.0, 215.0),
-            (MARGIN + 225.0, 200.0),
-            (MARGIN + 435.0, 140.0),
-            (MARGIN + 585.0, CONTENT_W - 585.0 - PAD),
+            (MARGIN + PAD + 3.0, 195.0),
+            (MARGIN + 210.0, 180.0),
+            (MARGIN + 400.0, 180.0),
+            (MARGIN + 590.0, CONTENT_W - 590.0 - PAD),
         ];
         let captions = ["LOCATION", "ENROLMENT OFFICER", "MODE", "FAMILIES"];
         for (i, cap) in captions.iter().enumerate() {
@@ -537,7 +544,7 @@ impl<'a> Layout<'a> {
         let lines: [[String; 3]; 4] = [
             [region, district, String::new()],
             [officer_code, officer_name, String::new()],
-            [mode, format!("(mode {})", self.header.mode), String::new()],
+            [format!("Mode {}", self.header.mode), mode, String::new()],
             [
                 format!("Listed: {}", self.listed),
                 format!(
