@@ -8,6 +8,7 @@ pub mod families;
 pub mod family_types;
 pub mod notifications;
 pub mod relay;
+pub mod report;
 pub mod scalars;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub struct QueryRoot(
     core::CoreQuery,
     families::FamilyQuery,
     notifications::NotificationQuery,
+    report::ReportQuery,
 );
 
 /// Every mutation root field; add a module's mutation object to the list.

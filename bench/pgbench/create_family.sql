@@ -1,0 +1,23 @@
+-- pgbench baseline of createFamily (bench/run "create_family"): the statements the service issues
+-- for one request, in order, as logged with log_statement=all, in the same one transaction.
+-- UUIDs the service makes in Rust are made by one extra SELECT here; RETURNING values are \gset.
+-- Variables (-D): village (LocationId), n=0 (per-client counter for unique insurance numbers).
+\set n :n + 1
+\set chf :client_id * 10000000 + :n
+SELECT 1;
+SELECT u."UserID" AS user_id, u."LoginName"::text AS login, u."LanguageID"::text AS language, u."StoredPassword"::text AS stored_password, u."PrivateKey"::text AS private_key, (SELECT cu."id" FROM "core_User" cu WHERE cu."username" = u."LoginName" LIMIT 1) AS core_user_id, ARRAY(SELECT DISTINCT rr."RightID" FROM "tblUserRole" ur JOIN "tblRole" r ON r."RoleID" = ur."RoleID" AND r."ValidityTo" IS NULL JOIN "tblRoleRight" rr ON rr."RoleID" = r."RoleID" AND rr."ValidityTo" IS NULL WHERE ur."UserID" = u."UserID" AND ur."ValidityTo" IS NULL ORDER BY 1) AS rights, EXISTS (SELECT 1 FROM "tblUserRole" ur JOIN "tblRole" r ON r."RoleID" = ur."RoleID" AND r."ValidityTo" IS NULL WHERE ur."UserID" = u."UserID" AND ur."ValidityTo" IS NULL AND r."IsSystem" = 64) AS is_admin, ARRAY(SELECT DISTINCT ud."LocationId" FROM "tblUsersDistricts" ud WHERE ud."UserID" = u."UserID" AND ud."ValidityTo" IS NULL ORDER BY 1) AS districts FROM "tblUsers" u WHERE u."LoginName" = 'Admin' AND u."ValidityTo" IS NULL ORDER BY u."UserID" LIMIT 1;
+SELECT 1;
+SELECT gen_random_uuid()::text AS fuuid, gen_random_uuid()::text AS iuuid, gen_random_uuid()::text AS muuid, gen_random_uuid()::text AS fmuuid, now() AS ts \gset
+BEGIN;
+SELECT COUNT(*) FROM "tblFamilies" WHERE ("tblFamilies"."FamilyUUID" = ':fuuid');
+SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || 'P:chf'));
+SELECT COUNT(*) FROM "tblInsuree" WHERE (("tblInsuree"."CHFID" = 'P:chf') AND ("tblInsuree"."ValidityTo" IS NULL));
+INSERT INTO "tblInsuree" ("CHFID", "LastName", "OtherNames", "DOB", "Gender", "Marital", "IsHead", "passport", "Phone", "Email", "CurrentAddress", "GeoLocation", "CurrentVillage", "PhotoDate", "CardIssued", "Relationship", "Profession", "Education", "TypeOfId", "HFID", "isOffline", "status", "status_date", "ValidityFrom", "AuditUserID", "InsureeUUID", "FamilyID", "JsonExt") VALUES ('P:chf', 'Doe', 'John', '1980-05-17', 'M', DEFAULT, true, DEFAULT, '0712345678', 'john.doe@example.org', 'Plot 7/B', DEFAULT, DEFAULT, DEFAULT, false, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, ':ts', 1, ':iuuid', NULL, NULL) RETURNING "tblInsuree"."InsureeID" AS iid \gset
+INSERT INTO "tblFamilies" ("InsureeID", "LocationId", "Poverty", "FamilyType", "FamilyAddress", "isOffline", "Ethnicity", "ConfirmationNo", "ConfirmationType", "ValidityFrom", "AuditUserID", "FamilyUUID", "JsonExt") VALUES (:iid, :village, false, 'H', 'Main road 1', DEFAULT, DEFAULT, 'C-12', 'A', ':ts', 1, ':fuuid', '{}') RETURNING "tblFamilies"."FamilyID" AS fid \gset
+UPDATE "tblInsuree" SET "FamilyID" = :fid WHERE ("tblInsuree"."InsureeID" = :iid);
+SELECT COUNT(*) FROM "tblLanguages" WHERE ("tblLanguages"."LanguageCode" = 'fr');
+SELECT "tblFamilySMS"."ApprovalOfSMS", "tblFamilySMS"."LanguageOfSMS" FROM "tblFamilySMS" WHERE (("tblFamilySMS"."FamilyID" = :fid) AND ("tblFamilySMS"."ValidityTo" IS NULL)) LIMIT 1 FOR UPDATE;
+INSERT INTO "tblFamilySMS" ("FamilyID", "ApprovalOfSMS", "LanguageOfSMS", "ValidityFrom", "ValidityTo") VALUES (:fid, true, 'fr', now(), NULL) ON CONFLICT ("FamilyID") DO UPDATE SET "ApprovalOfSMS" = true, "LanguageOfSMS" = 'fr', "ValidityFrom" = now(), "ValidityTo" = NULL;
+INSERT INTO "core_Mutation_Log" ("id", "json_content", "request_date_time", "client_mutation_id", "client_mutation_label", "client_mutation_details", "status", "error", "user_id") VALUES (':muuid', '{"client_mutation_id":"00000000-0000-4000-8000-000000000001","client_mutation_label":"Create family - Doe John (P:chf)","head_insuree":{"chf_id":"P:chf","last_name":"Doe","other_names":"John","gender_id":"M","dob":"1980-05-17","head":true,"phone":"0712345678","email":"john.doe@example.org","current_address":"Plot 7/B","card_issued":false},"location_id": :village,"poverty":false,"family_type_id":"H","address":"Main road 1","confirmation_type_id":"A","confirmation_no":"C-12","json_ext":"{}","contribution":"{\"PolicyNotification\":{\"approvalOfNotification\":true,\"languageOfNotification\":\"fr\"}}"}', ':ts', '00000000-0000-4000-8000-000000000001', 'Create family - Doe John (P:chf)', NULL, 2, NULL, (SELECT cu."id" FROM "core_User" cu WHERE cu."username" = 'Admin' LIMIT 1));
+INSERT INTO "insuree_FamilyMutation" ("id", "family_id", "mutation_id") VALUES (':fmuuid', :fid, ':muuid');
+COMMIT;
