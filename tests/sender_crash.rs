@@ -135,3 +135,66 @@ async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
     assert!(out.status.success());
     assert_eq!(fake.count(), 5);
 }
+
+#[tokio::test]
+async fn send_test_goes_through_the_chosen_provider() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    let out_dir = dir.0.join("out");
+    let config = dir.0.join("pn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[policy_notification.providers.eGASMSGateway]\nGateUrl = \"http://127.0.0.1:1\"\nPrivateKey = \"k\"\nSenderId = \"s\"\nServiceId = \"1\"\nUserId = \"u\"\n\
+             [policy_notification.providers.TextNotificationProvider]\nDestinationFolder = \"{}\"\n",
+            out_dir.display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = binary();
+        c.arg("--config")
+            .arg(&config)
+            .arg("send-test")
+            .args(["--database-url", &db.url])
+            .args(extra);
+        c.output().unwrap()
+    };
+    let out = run(&[
+        "--to",
+        "0712345678",
+        "--provider",
+        "textnotificationprovider",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("delivered through TextNotificationProvider")
+    );
+    let text = std::fs::read_to_string(out_dir.join("SMSMessage_1.txt")).unwrap();
+    assert!(text.starts_with("To: 255712345678"), "{text}");
+    // The whole chain: eGA refuses the connection, the text provider takes over.
+    let out = run(&["--to", "0712345678"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_dir.join("SMSMessage_2.txt").exists());
+    // An unusable number or an unknown provider is an error; nothing is written.
+    assert!(!run(&["--to", "hello"]).status.success());
+    assert!(
+        !run(&["--to", "0712345678", "--provider", "Nope"])
+            .status
+            .success()
+    );
+    assert!(!out_dir.join("SMSMessage_3.txt").exists());
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"")
+            .await,
+        0
+    );
+}
