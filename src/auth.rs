@@ -177,8 +177,9 @@ pub struct Claims {
     pub username: String,
     /// Expiry, epoch seconds.
     pub exp: i64,
-    /// Time of the original login, epoch seconds (refreshes keep it).
-    #[serde(rename = "origIat")]
+    /// Time of the original login, epoch seconds (refreshes keep it; 0 when absent, which
+    /// cannot be refreshed).
+    #[serde(rename = "origIat", default)]
     pub orig_iat: i64,
     /// Random token id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -398,6 +399,12 @@ async fn load_user(
 }
 
 #[derive(diesel::QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = Bool)]
+    flag: bool,
+}
+
+#[derive(diesel::QueryableByName)]
 struct CoreUserId {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
@@ -408,15 +415,27 @@ async fn ensure_core_user(conn: &mut AsyncPgConnection, row: &UserRow) -> Result
     if let Some(id) = row.core_user_id {
         return Ok(id);
     }
-    diesel::sql_query(
-        r#"INSERT INTO "core_User" ("id", "username", "i_user_id") VALUES ($1, $2, $3)
-           ON CONFLICT ("username") DO NOTHING"#,
+    // Later openIMIS releases add a NOT NULL "ValidityFrom" (filled by Django, no SQL default).
+    let with_validity: Flag = diesel::sql_query(
+        r#"SELECT EXISTS (SELECT 1 FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = 'core_User'
+               AND column_name = 'ValidityFrom') AS flag"#,
     )
-    .bind::<SqlUuid, _>(Uuid::new_v4())
-    .bind::<Text, _>(&row.login)
-    .bind::<Int4, _>(row.user_id)
-    .execute(conn)
+    .get_result(conn)
     .await?;
+    let insert = if !with_validity.flag {
+        r#"INSERT INTO "core_User" ("id", "username", "i_user_id") VALUES ($1, $2, $3)
+           ON CONFLICT ("username") DO NOTHING"#
+    } else {
+        r#"INSERT INTO "core_User" ("id", "username", "i_user_id", "ValidityFrom")
+           VALUES ($1, $2, $3, now()) ON CONFLICT ("username") DO NOTHING"#
+    };
+    diesel::sql_query(insert)
+        .bind::<SqlUuid, _>(Uuid::new_v4())
+        .bind::<Text, _>(&row.login)
+        .bind::<Int4, _>(row.user_id)
+        .execute(conn)
+        .await?;
     let ids: Vec<CoreUserId> =
         diesel::sql_query(r#"SELECT "id" FROM "core_User" WHERE "username" = $1"#)
             .bind::<Text, _>(&row.login)

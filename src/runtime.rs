@@ -276,6 +276,14 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// The family hooks registered at start-up: the notification preferences (`tblFamilySMS`).
+pub fn family_hooks(settings: &Settings) -> crate::hooks::SharedHooks {
+    Arc::new(crate::notification::PreferenceHooks::new(
+        settings.service.default_approval,
+        settings.service.default_language.clone(),
+    ))
+}
+
 /// Builds the shared state from a pool, settings and the JWT fallback secret.
 pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> AppState {
     let settings = Arc::new(settings);
@@ -284,7 +292,12 @@ pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> Ap
         settings.service.jwt_expiration_seconds,
         settings.service.jwt_refresh_expiration_seconds,
     ));
-    let schema = crate::graphql::build_schema(pool.clone(), settings.clone(), jwt.clone());
+    let schema = crate::graphql::build_schema(
+        pool.clone(),
+        settings.clone(),
+        jwt.clone(),
+        family_hooks(&settings),
+    );
     AppState {
         pool,
         settings,

@@ -417,3 +417,20 @@ async fn identity_holds_rights_admin_flag_and_districts() {
         None
     );
 }
+
+#[tokio::test]
+async fn core_user_is_created_on_a_newer_openimis_schema_too() {
+    let db = TestDb::new().await;
+    db.exec("ALTER TABLE \"core_User\" ADD COLUMN \"ValidityFrom\" timestamptz NOT NULL")
+        .await;
+    fixtures::user(&db, "u1", "pw", &[], &[], false).await;
+    let app = TestApp::spawn(&db).await;
+    app.login("u1", "pw").await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"core_User\" WHERE \"username\" = 'u1' AND \"ValidityFrom\" IS NOT NULL").await,
+        1
+    );
+    // a second login reuses the row
+    app.login("u1", "pw").await;
+    assert_eq!(db.count("SELECT count(*) FROM \"core_User\"").await, 1);
+}

@@ -5,6 +5,7 @@ mod support;
 use async_graphql::{Context, EmptySubscription, Object, Schema};
 use policy_notification::auth::Identity;
 use policy_notification::graphql::context::{Caller, RequestAuth, require_right};
+use policy_notification::graphql::relay::{ExtendedConnection, Pagination, total_count_selected};
 use reqwest::StatusCode;
 use serde_json::json;
 use support::app::TestApp;
@@ -100,8 +101,42 @@ async fn graphiql_is_served_openly() {
 
 struct Probe;
 
+#[derive(async_graphql::SimpleObject)]
+#[graphql(name = "ItemGQLType")]
+struct Item {
+    n: i32,
+}
+
 #[Object]
 impl Probe {
+    async fn items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        last: Option<i32>,
+        after: Option<String>,
+        before: Option<String>,
+        offset: Option<i32>,
+    ) -> async_graphql::Result<Option<ExtendedConnection<Item>>> {
+        use async_graphql::ErrorExtensions;
+        let page = Pagination::from_ctx(
+            ctx,
+            first,
+            last,
+            after.as_deref(),
+            before.as_deref(),
+            offset,
+        )
+        .map_err(|e| e.extend())?;
+        const ROWS: i64 = 250;
+        let total = (page.needs_total() || total_count_selected(ctx)).then_some(ROWS);
+        let window = page.window(total);
+        let rows = (window.offset..(window.offset + window.fetch).min(ROWS))
+            .map(|n| Item { n: n as i32 })
+            .collect();
+        Ok(Some(page.connection(window, rows, total)))
+    }
+
     async fn guarded(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
         require_right(ctx, 101001)?;
         Ok(Some(1))
@@ -174,6 +209,56 @@ async fn a_missing_right_is_openimis_unauthorized_with_null_data() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(bad.get("data").is_none());
     assert_eq!(bad["errors"][0]["message"], "Signature has expired");
+}
+
+#[tokio::test]
+async fn connections_have_the_openimis_shape_and_limits() {
+    let schema = Schema::build(Probe, async_graphql::EmptyMutation, EmptySubscription).finish();
+    let sdl = schema.sdl();
+    assert!(sdl.contains("type ItemGQLTypeConnection {"), "{sdl}");
+    assert!(sdl.contains("edges: [ItemGQLTypeEdge]!"), "{sdl}");
+    assert!(sdl.contains("pageInfo: PageInfo!"), "{sdl}");
+    assert!(sdl.contains("totalCount: Int"), "{sdl}");
+    assert!(sdl.contains("edgeCount: Int!"), "{sdl}");
+    let (s, b) = envelope(
+        &schema,
+        "{ items { totalCount edgeCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+        Caller::Anonymous,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        b["data"]["items"],
+        json!({"totalCount": 250, "edgeCount": 100, "pageInfo": {
+            "hasNextPage": true, "hasPreviousPage": false,
+            "startCursor": "YXJyYXljb25uZWN0aW9uOjA=", "endCursor": "YXJyYXljb25uZWN0aW9uOjk5"}})
+    );
+    // totalCount not selected: not computed, the look-ahead row finds the next page
+    let (_, b) = envelope(
+        &schema,
+        "{ items(first: 2, after: \"YXJyYXljb25uZWN0aW9uOjA=\") { pageInfo { hasNextPage } edges { cursor node { n } } } }",
+        Caller::Anonymous,
+    )
+    .await;
+    assert_eq!(
+        b["data"]["items"],
+        json!({"pageInfo": {"hasNextPage": true}, "edges": [
+            {"cursor": "YXJyYXljb25uZWN0aW9uOjE=", "node": {"n": 1}},
+            {"cursor": "YXJyYXljb25uZWN0aW9uOjI=", "node": {"n": 2}}]})
+    );
+    let (s, b) = envelope(
+        &schema,
+        "{ items(first: 101) { totalCount } }",
+        Caller::Anonymous,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["data"], json!({"items": null}));
+    assert_eq!(
+        b["errors"][0]["message"],
+        "Requesting 101 records on the `items` connection exceeds the `first` limit of 100 records."
+    );
+    assert_eq!(b["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
 }
 
 #[test]

@@ -195,8 +195,10 @@ async fn embedded_serve_starts_stops_gracefully_and_keeps_data() {
     .unwrap();
     drop(conn);
 
+    let banner = format!("listening on http://127.0.0.1:{}", server.port);
     let (code, output) = server.terminate();
     assert_eq!(code, 0, "graceful exit on SIGTERM:\n{output}");
+    assert!(output.contains(&banner), "start-up banner:\n{output}");
     assert!(
         !data.join("postgres/postmaster.pid").exists(),
         "PostgreSQL stopped (no postmaster.pid):\n{output}"
@@ -211,18 +213,20 @@ async fn embedded_serve_starts_stops_gracefully_and_keeps_data() {
     let mut server = Server::start(&["--data-dir", &data_arg], &[], &work.join("run2.log"));
     server.wait_healthy().await;
     let (url, pg_pid) = embedded_url(&data);
-    let db = TestDb {
-        name: "openimis".into(),
-        url,
-    };
-    assert_eq!(
-        db.scalar(r#"SELECT "LanguageName" FROM "tblLanguages" WHERE "LanguageCode" = 'zz'"#)
-            .await
-            .as_deref(),
-        Some("Kept across restarts")
-    );
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute(
+        r#"DO $$ BEGIN
+             IF NOT EXISTS (SELECT 1 FROM "tblLanguages"
+                            WHERE "LanguageCode" = 'zz' AND "LanguageName" = 'Kept across restarts') THEN
+                 RAISE EXCEPTION 'the row written before the restart is gone';
+             END IF;
+           END $$"#,
+    )
+    .await
+    .unwrap();
+    drop(conn);
     assert!(
-        policy_notification::db::migrations::pending(&db.url)
+        policy_notification::db::migrations::pending(&url)
             .await
             .unwrap()
             .is_empty()
@@ -340,5 +344,37 @@ async fn sigterm_during_start_up_still_stops_postgresql() {
         !data.join("postgres/postmaster.pid").exists(),
         "no PostgreSQL left running:\n{output}"
     );
+    let _ = fs::remove_dir_all(&work);
+}
+
+#[tokio::test]
+async fn a_data_folder_postgres_cannot_reach_is_a_clear_error() {
+    if !nix::unistd::geteuid().is_root() {
+        // Only root hands PostgreSQL to the `postgres` user.
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let work = scratch_dir("pn-private");
+    let private = work.join("private");
+    fs::create_dir_all(&private).unwrap();
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).unwrap();
+    let data = private.join("data");
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir", data.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "{} does not let others traverse it",
+            private.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--data-dir"), "{stderr}");
+    assert!(!data.join("postgres").exists());
     let _ = fs::remove_dir_all(&work);
 }

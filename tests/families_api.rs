@@ -448,8 +448,6 @@ async fn rights_and_districts() {
     assert!(err.unwrap().contains("Failed to delete family"));
     // Without the create right: status 1, nothing written; the log row is the user's own.
     let before = e.db.count("SELECT count(*) FROM \"tblFamilies\"").await;
-    let no_create = e.app.login("d1", "pw").await;
-    let _ = no_create;
     fixtures::user(&e.db, "viewer", "pw", &[101001], &[2], false).await;
     let viewer = e.app.login("viewer", "pw").await;
     let (st, err) = e

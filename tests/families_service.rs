@@ -531,7 +531,14 @@ async fn delete_soft_deletes_and_end_dates_preferences() {
 /// Families with known (approval, phone) facts in villages V1 (district D1) and V2 (D2).
 async fn mode_fixture(s: &Setup) {
     // chf, village, approval, head phone, member phone
-    let rows: [(&str, i32, Option<bool>, Option<&str>, Option<&str>); 6] = [
+    type Row = (
+        &'static str,
+        i32,
+        Option<bool>,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+    let rows: [Row; 6] = [
         ("A1", 6, Some(true), Some("071"), None),  // approved, phone
         ("A2", 6, Some(true), Some(" "), None),    // approved, no phone
         ("A3", 7, Some(false), None, Some("072")), // phone via member, not approved

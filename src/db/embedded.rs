@@ -146,7 +146,13 @@ impl EmbeddedPostgres {
             pg.pg_ctl_start()?;
             pg.started_here = true;
         }
-        pg.ensure_database()?;
+        if let Err(e) = pg.ensure_database() {
+            // Do not leave a server behind that nobody will stop.
+            if pg.started_here {
+                let _ = pg.stop();
+            }
+            return Err(e);
+        }
         Ok(pg)
     }
 

@@ -15,7 +15,10 @@ pub type Conn = Object<AsyncPgConnection>;
 pub enum DbError {
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
-    #[error("cannot connect to the database: {0}")]
+    #[error(
+        "cannot connect to the database: {0} (check that PostgreSQL is running at the configured \
+         host and port, and the user, password and database name)"
+    )]
     Connect(String),
     #[error("database pool: {0}")]
     Pool(String),

@@ -132,7 +132,15 @@ impl AuthMutation {
         let mut conn = context::conn(ctx).await?;
         let issued = match auth::login(&mut conn, keys, &username, &password).await {
             Ok(t) => t,
-            Err(e) => return Err(auth_error(&e)),
+            Err(e) => {
+                if let AuthError::InvalidCredentials {
+                    retry_after_seconds,
+                } = &e
+                {
+                    tracing::warn!(user = %username, locked_for = ?retry_after_seconds, "login refused");
+                }
+                return Err(auth_error(&e));
+            }
         };
         tracing::info!(user = %issued.identity.login, "login");
         set_token_cookies(ctx, &issued)?;

@@ -11,7 +11,8 @@ use chrono::TimeZone;
 
 use super::context::{coded_error, identity, pool, require_right, user_error};
 use super::family_types::{
-    FamilyGql, FamilyNotificationGql, MutationLogGql, request_loaders,
+    FamilyGql, FamilyNotificationGql, MutationLogGql, prime_families, prime_logs,
+    prime_notification_families, request_loaders,
 };
 use super::relay::{ExtendedConnection, Pagination, decode_global_id, total_count_selected};
 use super::scalars::{Date, DateTime, JsonString};
@@ -120,7 +121,13 @@ macro_rules! connection {
         let p: Pagination = $p;
         let want_total = total_count_selected($ctx) || p.needs_total();
         let total = if p.needs_total() {
-            $run(Window { offset: 0, limit: 0, with_total: true }).await?.total
+            $run(Window {
+                offset: 0,
+                limit: 0,
+                with_total: true,
+            })
+            .await?
+            .total
         } else {
             None
         };
@@ -183,11 +190,15 @@ macro_rules! families_query {
                 };
                 let scope = scope_of(id);
                 let mut conn = db_conn(ctx).await?;
-                let run = async |w: Window| {
+                let mut run = async |w: Window| {
                     fq::families(&mut conn, &scope, &filter, w).await.map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
+                // Give the connection back before the related data is loaded.
+                drop(run);
+                drop(conn);
                 let loaders = request_loaders(ctx)?;
+                prime_families(&loaders, &ctx.look_ahead().field("edges").field("node"), &rows).await?;
                 let nodes = rows
                     .into_iter()
                     .map(|row| FamilyGql { row, loaders: loaders.clone() })
@@ -219,13 +230,18 @@ macro_rules! families_query {
                 };
                 let scope = scope_of(id);
                 let mut conn = db_conn(ctx).await?;
-                let run = async |w: Window| {
+                let mut run = async |w: Window| {
                     fq::family_notifications(&mut conn, &scope, &filter, w)
                         .await
                         .map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
+                // Give the connection back before the related data is loaded.
+                drop(run);
+                drop(conn);
                 let loaders = request_loaders(ctx)?;
+                let ids: Vec<i32> = rows.iter().map(|r| r.family_id).collect();
+                prime_notification_families(&loaders, &ctx.look_ahead().field("edges").field("node"), &ids).await?;
                 let nodes = rows
                     .into_iter()
                     .map(|row| FamilyNotificationGql { row, loaders: loaders.clone() })
@@ -284,13 +300,18 @@ macro_rules! families_query {
                     order_by: order_by.unwrap_or_default().into_iter().flatten().collect(),
                 };
                 let mut conn = db_conn(ctx).await?;
-                let run = async |w: Window| {
+                let mut run = async |w: Window| {
                     mutation_log::list(&mut conn, viewer, &filter, w)
                         .await
                         .map_err(|e| user_error(&e))
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
+                // Give the connection back before the related data is loaded.
+                drop(run);
+                drop(conn);
                 let loaders = request_loaders(ctx)?;
+                let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+                prime_logs(&loaders, &ctx.look_ahead().field("edges").field("node"), &ids).await?;
                 let nodes = rows
                     .into_iter()
                     .map(|row| MutationLogGql { row, loaders: loaders.clone() })
@@ -633,7 +654,9 @@ fn snake_keys(v: serde_json::Value) -> serde_json::Value {
                 .map(|(k, v)| (crate::paging::snake_case(&k), snake_keys(v)))
                 .collect(),
         ),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(snake_keys).collect()),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(snake_keys).collect())
+        }
         other => other,
     }
 }
@@ -703,11 +726,26 @@ impl FamilyMutation {
     ) -> Result<Option<CreateFamilyPayload>, Error> {
         let caller = identity(ctx)?;
         let f = &input.fields;
-        let m = meta(ctx, caller, &f.client_mutation_id, &f.client_mutation_label, &f.client_mutation_details);
-        let r = mutations::create_family(pool(ctx)?, hooks(ctx)?.as_ref(), &actor(caller), &m, &family_input(f))
-            .await
-            .map_err(|e| user_error(&e))?;
-        Ok(Some(CreateFamilyPayload::from_receipt(f.client_mutation_id.clone(), &r)))
+        let m = meta(
+            ctx,
+            caller,
+            &f.client_mutation_id,
+            &f.client_mutation_label,
+            &f.client_mutation_details,
+        );
+        let r = mutations::create_family(
+            pool(ctx)?,
+            hooks(ctx)?.as_ref(),
+            &actor(caller),
+            &m,
+            &family_input(f),
+        )
+        .await
+        .map_err(|e| user_error(&e))?;
+        Ok(Some(CreateFamilyPayload::from_receipt(
+            f.client_mutation_id.clone(),
+            &r,
+        )))
     }
 
     /// Updates a family and its head insuree (right 101003).
@@ -718,11 +756,26 @@ impl FamilyMutation {
     ) -> Result<Option<UpdateFamilyPayload>, Error> {
         let caller = identity(ctx)?;
         let f = &input.fields;
-        let m = meta(ctx, caller, &f.client_mutation_id, &f.client_mutation_label, &f.client_mutation_details);
-        let r = mutations::update_family(pool(ctx)?, hooks(ctx)?.as_ref(), &actor(caller), &m, &family_input(f))
-            .await
-            .map_err(|e| user_error(&e))?;
-        Ok(Some(UpdateFamilyPayload::from_receipt(f.client_mutation_id.clone(), &r)))
+        let m = meta(
+            ctx,
+            caller,
+            &f.client_mutation_id,
+            &f.client_mutation_label,
+            &f.client_mutation_details,
+        );
+        let r = mutations::update_family(
+            pool(ctx)?,
+            hooks(ctx)?.as_ref(),
+            &actor(caller),
+            &m,
+            &family_input(f),
+        )
+        .await
+        .map_err(|e| user_error(&e))?;
+        Ok(Some(UpdateFamilyPayload::from_receipt(
+            f.client_mutation_id.clone(),
+            &r,
+        )))
     }
 
     /// Deletes families (right 101004).
@@ -740,12 +793,22 @@ impl FamilyMutation {
             &input.client_mutation_details,
         );
         let del = DeleteFamiliesInput {
-            uuids: input.uuids.clone().unwrap_or_default().into_iter().flatten().collect(),
+            uuids: input
+                .uuids
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect(),
             delete_members: input.delete_members,
         };
-        let r = mutations::delete_families(pool(ctx)?, hooks(ctx)?.as_ref(), &actor(caller), &m, &del)
-            .await
-            .map_err(|e| user_error(&e))?;
-        Ok(Some(DeleteFamiliesPayload::from_receipt(input.client_mutation_id.clone(), &r)))
+        let r =
+            mutations::delete_families(pool(ctx)?, hooks(ctx)?.as_ref(), &actor(caller), &m, &del)
+                .await
+                .map_err(|e| user_error(&e))?;
+        Ok(Some(DeleteFamiliesPayload::from_receipt(
+            input.client_mutation_id.clone(),
+            &r,
+        )))
     }
 }

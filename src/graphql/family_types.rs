@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Error, ID, Object, SimpleObject};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::{Context, Error, ID, Lookahead, Object, SimpleObject};
 use chrono::{Datelike, Utc};
 use uuid::Uuid;
 
@@ -41,13 +41,13 @@ pub struct Batch {
 }
 
 impl Loader<i32> for Batch {
-    type Value = InsureeRow;
+    type Value = Option<InsureeRow>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, InsureeRow>, LoadError> {
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Option<InsureeRow>>, LoadError> {
         let mut c = conn(&self.pool).await?;
         let rows = fq::insurees_by_ids(&mut c, keys).await.map_err(db_err)?;
-        Ok(rows.into_iter().map(|r| (r.insuree_id, r)).collect())
+        Ok(every_key(keys, rows.into_iter().map(|r| (r.insuree_id, r))))
     }
 }
 
@@ -56,14 +56,20 @@ impl Loader<i32> for Batch {
 pub struct FamilyKey(pub i32);
 
 impl Loader<FamilyKey> for Batch {
-    type Value = FamilyRow;
+    type Value = Option<FamilyRow>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[FamilyKey]) -> Result<HashMap<FamilyKey, FamilyRow>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[FamilyKey],
+    ) -> Result<HashMap<FamilyKey, Option<FamilyRow>>, LoadError> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let mut c = conn(&self.pool).await?;
         let rows = fq::families_by_ids(&mut c, &ids).await.map_err(db_err)?;
-        Ok(rows.into_iter().map(|r| (FamilyKey(r.family_id), r)).collect())
+        Ok(every_key(
+            keys,
+            rows.into_iter().map(|r| (FamilyKey(r.family_id), r)),
+        ))
     }
 }
 
@@ -75,13 +81,13 @@ pub struct LocationKey(pub i32);
 pub type LocationMap = Arc<HashMap<i32, LocationRow>>;
 
 impl Loader<LocationKey> for Batch {
-    type Value = LocationMap;
+    type Value = Option<LocationMap>;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[LocationKey],
-    ) -> Result<HashMap<LocationKey, LocationMap>, LoadError> {
+    ) -> Result<HashMap<LocationKey, Option<LocationMap>>, LoadError> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let mut c = conn(&self.pool).await?;
         let rows = fq::locations_with_ancestors(&mut c, &ids)
@@ -90,8 +96,7 @@ impl Loader<LocationKey> for Batch {
         let map: LocationMap = Arc::new(rows.into_iter().map(|r| (r.location_id, r)).collect());
         Ok(keys
             .iter()
-            .filter(|k| map.contains_key(&k.0))
-            .map(|k| (*k, map.clone()))
+            .map(|k| (*k, map.contains_key(&k.0).then(|| map.clone())))
             .collect())
     }
 }
@@ -101,22 +106,22 @@ impl Loader<LocationKey> for Batch {
 pub struct NotificationKey(pub i32);
 
 impl Loader<NotificationKey> for Batch {
-    type Value = FamilyNotificationRow;
+    type Value = Option<FamilyNotificationRow>;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[NotificationKey],
-    ) -> Result<HashMap<NotificationKey, FamilyNotificationRow>, LoadError> {
+    ) -> Result<HashMap<NotificationKey, Option<FamilyNotificationRow>>, LoadError> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let mut c = conn(&self.pool).await?;
         let rows = fq::notifications_by_family(&mut c, &ids)
             .await
             .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (NotificationKey(r.family_id), r))
-            .collect())
+        Ok(every_key(
+            keys,
+            rows.into_iter().map(|r| (NotificationKey(r.family_id), r)),
+        ))
     }
 }
 
@@ -125,12 +130,13 @@ impl Loader<NotificationKey> for Batch {
 pub struct CodeKey(pub CodeList, pub String);
 
 impl Loader<CodeKey> for Batch {
-    type Value = CodeRow;
+    type Value = Option<CodeRow>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[CodeKey]) -> Result<HashMap<CodeKey, CodeRow>, LoadError> {
+    async fn load(&self, keys: &[CodeKey]) -> Result<HashMap<CodeKey, Option<CodeRow>>, LoadError> {
         let mut c = conn(&self.pool).await?;
-        let mut out = HashMap::new();
+        let mut out: HashMap<CodeKey, Option<CodeRow>> =
+            keys.iter().map(|k| (k.clone(), None)).collect();
         for list in [
             CodeList::FamilyType,
             CodeList::ConfirmationType,
@@ -145,7 +151,7 @@ impl Loader<CodeKey> for Batch {
                 continue;
             }
             for row in fq::codes(&mut c, list, &codes).await.map_err(db_err)? {
-                out.insert(CodeKey(list, row.code.clone()), row);
+                out.insert(CodeKey(list, row.code.clone()), Some(row));
             }
         }
         Ok(out)
@@ -183,25 +189,169 @@ impl Loader<LinksKey> for Batch {
 pub struct PendingKey(pub i32);
 
 impl Loader<PendingKey> for Batch {
-    type Value = String;
+    type Value = Option<String>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[PendingKey]) -> Result<HashMap<PendingKey, String>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[PendingKey],
+    ) -> Result<HashMap<PendingKey, Option<String>>, LoadError> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let mut c = conn(&self.pool).await?;
         let rows = mutation_log::pending_client_ids(&mut c, &ids)
             .await
             .map_err(db_err)?;
-        Ok(rows.into_iter().map(|(f, c)| (PendingKey(f), c)).collect())
+        Ok(every_key(
+            keys,
+            rows.into_iter().map(|(f, c)| (PendingKey(f), c)),
+        ))
     }
 }
 
-/// The loaders of one request, shared by the nodes it returns.
-pub type Loaders = Arc<DataLoader<Batch>>;
+/// The loaders of one request, shared by the nodes it returns. They cache what they loaded
+/// (found or not), so fields primed by [`prime_families`] cost no further statement.
+pub type Loaders = Arc<DataLoader<Batch, HashMapCache>>;
 
 /// New loaders for one request.
 pub fn loaders(pool: &Pool) -> Loaders {
-    Arc::new(DataLoader::new(Batch { pool: pool.clone() }, tokio::spawn))
+    Arc::new(DataLoader::with_cache(
+        Batch { pool: pool.clone() },
+        tokio::spawn,
+        HashMapCache::default(),
+    ))
+}
+
+/// A value for every key: the rows found, `None` for the others (so "absent" is cached too).
+fn every_key<K, V>(keys: &[K], found: impl Iterator<Item = (K, V)>) -> HashMap<K, Option<V>>
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    let mut out: HashMap<K, Option<V>> = keys.iter().map(|k| (k.clone(), None)).collect();
+    for (k, v) in found {
+        out.insert(k, Some(v));
+    }
+    out
+}
+
+/// Loads, in one statement per kind and level, everything the selection below a connection's
+/// `edges { node }` (or a node itself, with `path` empty) needs of these families: heads and
+/// their genders and villages, locations with ancestors, code lists, notification rows,
+/// pending mutations. The nodes' fields then find it in the loaders' cache.
+pub async fn prime_families(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    rows: &[FamilyRow],
+) -> Result<(), Error> {
+    let family_ids: Vec<i32> = rows.iter().map(|r| r.family_id).collect();
+    let head = node.field("headInsuree");
+    let mut locations: Vec<LocationKey> = Vec::new();
+    if has(node, "location") {
+        locations.extend(rows.iter().filter_map(|r| r.location_id).map(LocationKey));
+    }
+    let mut codes: Vec<CodeKey> = Vec::new();
+    if has(node, "familyType") {
+        codes.extend(
+            rows.iter()
+                .filter_map(|r| r.family_type.clone())
+                .map(|c| CodeKey(CodeList::FamilyType, c)),
+        );
+    }
+    if has(node, "confirmationType") {
+        codes.extend(
+            rows.iter()
+                .filter_map(|r| r.confirmation_type.clone())
+                .map(|c| CodeKey(CodeList::ConfirmationType, c)),
+        );
+    }
+    if head.exists() {
+        let ids: Vec<i32> = rows.iter().map(|r| r.insuree_id).collect();
+        let heads = loaders.load_many(ids).await.map_err(|e| load_err(&e))?;
+        let heads: Vec<&InsureeRow> = heads.values().flatten().collect();
+        if has(&head, "gender") {
+            codes.extend(
+                heads
+                    .iter()
+                    .filter_map(|h| h.gender.clone())
+                    .map(|c| CodeKey(CodeList::Gender, c)),
+            );
+        }
+        if has(&head, "currentVillage") {
+            locations.extend(
+                heads
+                    .iter()
+                    .filter_map(|h| h.current_village)
+                    .map(LocationKey),
+            );
+        }
+    }
+    if !locations.is_empty() {
+        loaders
+            .load_many(locations)
+            .await
+            .map_err(|e| load_err(&e))?;
+    }
+    if !codes.is_empty() {
+        loaders.load_many(codes).await.map_err(|e| load_err(&e))?;
+    }
+    if has(node, "familyNotification") {
+        loaders
+            .load_many(family_ids.iter().copied().map(NotificationKey))
+            .await
+            .map_err(|e| load_err(&e))?;
+    }
+    if has(node, "clientMutationId") {
+        loaders
+            .load_many(family_ids.iter().copied().map(PendingKey))
+            .await
+            .map_err(|e| load_err(&e))?;
+    }
+    Ok(())
+}
+
+fn has(field: &Lookahead<'_>, name: &str) -> bool {
+    field.field(name).exists()
+}
+
+/// Loads the families of mutation log rows (and the family rows) when `families` is selected.
+pub async fn prime_logs(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    ids: &[Uuid],
+) -> Result<(), Error> {
+    if !has(node, "families") {
+        return Ok(());
+    }
+    let links = loaders
+        .load_many(ids.iter().copied().map(LinksKey))
+        .await
+        .map_err(|e| load_err(&e))?;
+    if node.field("families").field("family").exists() {
+        let families: Vec<FamilyKey> = links
+            .values()
+            .flatten()
+            .map(|l| FamilyKey(l.family_id))
+            .collect();
+        loaders
+            .load_many(families)
+            .await
+            .map_err(|e| load_err(&e))?;
+    }
+    Ok(())
+}
+
+/// Loads the families of notification rows when `family` is selected.
+pub async fn prime_notification_families(
+    loaders: &Loaders,
+    node: &Lookahead<'_>,
+    family_ids: &[i32],
+) -> Result<(), Error> {
+    if has(node, "family") {
+        loaders
+            .load_many(family_ids.iter().copied().map(FamilyKey))
+            .await
+            .map_err(|e| load_err(&e))?;
+    }
+    Ok(())
 }
 
 /// `FamilyGQLType`.
@@ -230,7 +380,8 @@ impl FamilyGql {
             .loaders
             .load_one(self.row.insuree_id)
             .await
-            .map_err(|e| load_err(&e))?;
+            .map_err(|e| load_err(&e))?
+            .flatten();
         Ok(row.map(|row| InsureeGql {
             row,
             loaders: self.loaders.clone(),
@@ -247,9 +398,11 @@ impl FamilyGql {
     }
 
     async fn family_type(&self) -> Result<Option<FamilyTypeGql>, Error> {
-        Ok(code(&self.loaders, CodeList::FamilyType, &self.row.family_type)
-            .await?
-            .map(FamilyTypeGql))
+        Ok(
+            code(&self.loaders, CodeList::FamilyType, &self.row.family_type)
+                .await?
+                .map(FamilyTypeGql),
+        )
     }
 
     async fn address(&self) -> Option<&str> {
@@ -300,10 +453,12 @@ impl FamilyGql {
 
     /// Client id of a pending mutation touching this family.
     async fn client_mutation_id(&self) -> Result<Option<String>, Error> {
-        self.loaders
+        Ok(self
+            .loaders
             .load_one(PendingKey(self.row.family_id))
             .await
-            .map_err(|e| load_err(&e))
+            .map_err(|e| load_err(&e))?
+            .flatten())
     }
 
     /// The family's notification settings; null without a row.
@@ -312,7 +467,8 @@ impl FamilyGql {
             .loaders
             .load_one(NotificationKey(self.row.family_id))
             .await
-            .map_err(|e| load_err(&e))?;
+            .map_err(|e| load_err(&e))?
+            .flatten();
         Ok(row.map(|row| FamilyNotificationGql {
             row,
             loaders: self.loaders.clone(),
@@ -327,7 +483,8 @@ async fn location(loaders: &Loaders, id: Option<i32>) -> Result<Option<LocationG
     let map = loaders
         .load_one(LocationKey(id))
         .await
-        .map_err(|e| load_err(&e))?;
+        .map_err(|e| load_err(&e))?
+        .flatten();
     Ok(map.map(|map| LocationGql { id, map }))
 }
 
@@ -339,10 +496,11 @@ async fn code(
     let Some(v) = value else {
         return Ok(None);
     };
-    loaders
+    Ok(loaders
         .load_one(CodeKey(list, v.clone()))
         .await
-        .map_err(|e| load_err(&e))
+        .map_err(|e| load_err(&e))?
+        .flatten())
 }
 
 /// `LocationGQLType`: a location, with its ancestors at hand.
@@ -396,7 +554,9 @@ impl LocationGql {
     }
 
     async fn validity_to(&self) -> Option<DateTime> {
-        self.row().and_then(|r| r.validity_to).map(DateTime::from_utc)
+        self.row()
+            .and_then(|r| r.validity_to)
+            .map(DateTime::from_utc)
     }
 
     async fn legacy_id(&self) -> Option<i32> {
@@ -555,7 +715,8 @@ impl InsureeGql {
             .loaders
             .load_one(FamilyKey(f))
             .await
-            .map_err(|e| load_err(&e))?;
+            .map_err(|e| load_err(&e))?
+            .flatten();
         Ok(row.map(|row| FamilyGql {
             row,
             loaders: self.loaders.clone(),
@@ -708,7 +869,8 @@ impl FamilyNotificationGql {
             .loaders
             .load_one(FamilyKey(self.row.family_id))
             .await
-            .map_err(|e| load_err(&e))?;
+            .map_err(|e| load_err(&e))?
+            .flatten();
         Ok(row.map(|row| FamilyGql {
             row,
             loaders: self.loaders.clone(),
@@ -823,7 +985,8 @@ impl FamilyMutationGql {
             .loaders
             .load_one(FamilyKey(self.link.family_id))
             .await
-            .map_err(|e| load_err(&e))?;
+            .map_err(|e| load_err(&e))?
+            .flatten();
         Ok(row.map(|row| FamilyGql {
             row,
             loaders: self.loaders.clone(),

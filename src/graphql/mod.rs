@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod context;
 pub mod core;
+pub mod families;
+pub mod family_types;
 pub mod relay;
 pub mod report;
 pub mod scalars;
@@ -19,12 +21,12 @@ use crate::db::Pool;
 /// Every query root field; add a module's query object to the list.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(core::CoreQuery, report::ReportQuery);
+pub struct QueryRoot(core::CoreQuery, families::FamilyQuery, report::ReportQuery);
 
 /// Every mutation root field; add a module's mutation object to the list.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(auth::AuthMutation);
+pub struct MutationRoot(auth::AuthMutation, families::FamilyMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -38,15 +40,22 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
     )
 }
 
-/// The running schema: shared data (pool, settings, token keys) and the depth and complexity
-/// limits from `service.graphql_max_depth` / `graphql_max_complexity`.
-pub fn build_schema(pool: Pool, settings: Arc<Settings>, jwt: Arc<JwtKeys>) -> AppSchema {
+/// The running schema: shared data (pool, settings, token keys, the family hooks registered at
+/// start-up) and the depth and complexity limits from `service.graphql_max_depth` /
+/// `graphql_max_complexity`.
+pub fn build_schema(
+    pool: Pool,
+    settings: Arc<Settings>,
+    jwt: Arc<JwtKeys>,
+    hooks: crate::hooks::SharedHooks,
+) -> AppSchema {
     let depth = settings.service.graphql_max_depth;
     let complexity = settings.service.graphql_max_complexity;
     schema_builder()
         .data(pool)
         .data(settings)
         .data(jwt)
+        .data(hooks)
         .limit_depth(depth)
         .limit_complexity(complexity)
         .finish()

@@ -20,6 +20,8 @@ use crate::error::ErrorCode;
 pub const MAX_PAGE: i64 = 100;
 
 const CURSOR_PREFIX: &str = "arrayconnection:";
+/// Largest row position a cursor may hold (keeps the window arithmetic far from overflow).
+const MAX_CURSOR: i64 = 1 << 40;
 
 /// A relay argument that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,7 +114,7 @@ pub fn parse_cursor(c: &str) -> Result<i64, RelayError> {
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     text.strip_prefix(CURSOR_PREFIX)
         .and_then(|n| n.parse::<i64>().ok())
-        .filter(|n| *n >= 0)
+        .filter(|n| (0..=MAX_CURSOR).contains(n))
         .ok_or_else(bad)
 }
 
@@ -424,6 +426,8 @@ mod tests {
         assert_eq!(decode_id_of("35", "FamilyGQLType").unwrap(), "35");
         assert!(decode_id_of("TG9jYXRpb25HUUxUeXBlOjM1", "FamilyGQLType").is_err());
         assert!(parse_cursor("nonsense").is_err());
+        let huge = STANDARD.encode(format!("arrayconnection:{}", i64::MAX));
+        assert!(parse_cursor(&huge).is_err());
     }
 
     #[test]
