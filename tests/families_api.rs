@@ -598,3 +598,53 @@ async fn search_page_modes_and_pagination() {
     let (_, b) = e.q(&e.admin, &page("first: 2, orderBy: [\"-nope\"]")).await;
     assert!(b["errors"].is_array(), "{b}");
 }
+
+#[tokio::test]
+async fn the_journal_lists_and_waits_for_mutations() {
+    let e = env().await;
+    for (i, chf) in ["901", "902"].iter().enumerate() {
+        let (st, _) = e
+            .mutate(
+                &e.admin,
+                "v1_5_create_family",
+                &[
+                    ("CLIENT_ID", &format!("j-{i}")),
+                    ("CHF", chf),
+                    ("VILLAGE_ID", "6"),
+                ],
+            )
+            .await;
+        assert_eq!(st, 2);
+    }
+    let (s, body) = e.q(&e.admin, &doc("historical_mutations", &[])).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let labels: Vec<&str> = body["data"]["mutationLogs"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["clientMutationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["j-1", "j-0"], "newest first");
+    let (s, _, body) = e
+        .app
+        .gql_full(
+            &doc("head_wait_for_mutation", &[]),
+            Some(serde_json::json!({"clientMutationId": "j-0"})),
+            &[("authorization", &format!("Bearer {}", e.admin))],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let node = &body["data"]["mutationLogs"]["edges"][0]["node"];
+    assert_eq!(node["status"], 2);
+    let content: Value = serde_json::from_str(node["jsonContent"].as_str().unwrap()).unwrap();
+    assert_eq!(content["head_insuree"]["chf_id"], "901", "{content}");
+    // Anonymous callers see no log rows.
+    let (_, body) = e.app.gql(&doc("historical_mutations", &[])).await;
+    assert_eq!(
+        body["data"]["mutationLogs"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "{body}"
+    );
+}

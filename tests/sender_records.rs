@@ -239,14 +239,14 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
 
     // The operator releases it; the next sweep sends it once.
     let mut conn = db.conn().await;
-    let unknown = records::unknown_outcomes(&mut conn).await.unwrap();
+    let unknown = records::unknown_outcomes(&mut conn, None).await.unwrap();
     assert_eq!(unknown.len(), 1);
-    let settled = records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin")
+    let settled = records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin", None)
         .await
         .unwrap();
     assert_eq!(settled.status, 4);
     assert!(
-        records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin")
+        records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin", None)
             .await
             .is_err()
     );
@@ -256,13 +256,18 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.total("sent"), 0);
     assert_eq!(fake.count(), 4);
-    let history = records::policy_history(&mut conn, 1).await.unwrap();
+    let history = records::history(&mut conn, records::HistoryOf::PolicyId(1), None)
+        .await
+        .unwrap();
     assert_eq!(
         history.iter().map(|h| h.status).collect::<Vec<_>>(),
         vec![1, 4, 4]
     );
     assert_eq!(
-        records::family_history(&mut conn, 2).await.unwrap().len(),
+        records::history(&mut conn, records::HistoryOf::FamilyId(2), None)
+            .await
+            .unwrap()
+            .len(),
         2
     );
 }
@@ -278,11 +283,17 @@ async fn marking_an_unknown_outcome_as_sent() {
     let s = sender(&db, settings(&toml));
     run(&s, d(6, 15)).await;
     let mut conn = db.conn().await;
-    let unknown = records::unknown_outcomes(&mut conn).await.unwrap();
+    let unknown = records::unknown_outcomes(&mut conn, None).await.unwrap();
     assert_eq!(unknown.len(), 1);
-    records::settle(&mut conn, unknown[0].id, Settlement::MarkSent, "admin")
-        .await
-        .unwrap();
+    records::settle(
+        &mut conn,
+        unknown[0].id,
+        Settlement::MarkSent,
+        "admin",
+        None,
+    )
+    .await
+    .unwrap();
     assert_ne!(
         marker(&db, 1, "NotificationOnActivationSent")
             .await
@@ -298,7 +309,7 @@ async fn marking_an_unknown_outcome_as_sent() {
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.total("sent"), 0);
     assert!(
-        records::unknown_outcomes(&mut conn)
+        records::unknown_outcomes(&mut conn, None)
             .await
             .unwrap()
             .is_empty()

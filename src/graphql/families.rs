@@ -195,7 +195,6 @@ macro_rules! families_query {
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
                 // Give the connection back before the related data is loaded.
-                drop(run);
                 drop(conn);
                 let loaders = request_loaders(ctx)?;
                 prime_families(&loaders, &ctx.look_ahead().field("edges").field("node"), &rows).await?;
@@ -237,7 +236,6 @@ macro_rules! families_query {
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
                 // Give the connection back before the related data is loaded.
-                drop(run);
                 drop(conn);
                 let loaders = request_loaders(ctx)?;
                 let ids: Vec<i32> = rows.iter().map(|r| r.family_id).collect();
@@ -307,7 +305,6 @@ macro_rules! families_query {
                 };
                 let (p, w, rows, total) = connection!(ctx, p, run);
                 // Give the connection back before the related data is loaded.
-                drop(run);
                 drop(conn);
                 let loaders = request_loaders(ctx)?;
                 let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();

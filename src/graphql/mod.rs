@@ -6,7 +6,9 @@ pub mod context;
 pub mod core;
 pub mod families;
 pub mod family_types;
+pub mod notifications;
 pub mod relay;
+pub mod report;
 pub mod scalars;
 
 use std::sync::Arc;
@@ -20,12 +22,21 @@ use crate::db::Pool;
 /// Every query root field; add a module's query object to the list.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(core::CoreQuery, families::FamilyQuery);
+pub struct QueryRoot(
+    core::CoreQuery,
+    families::FamilyQuery,
+    notifications::NotificationQuery,
+    report::ReportQuery,
+);
 
 /// Every mutation root field; add a module's mutation object to the list.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(auth::AuthMutation, families::FamilyMutation);
+pub struct MutationRoot(
+    auth::AuthMutation,
+    families::FamilyMutation,
+    notifications::NotificationMutation,
+);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

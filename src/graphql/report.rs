@@ -6,23 +6,12 @@ use uuid::Uuid;
 
 use super::context::{coded_error, pool, require_user, settings, unauthorized, user_error};
 use super::relay::{ExtendedConnection, Pagination};
-use crate::auth::Identity;
 use crate::families::rules::NotificationMode;
-use crate::report::{
-    self, DistrictScope, PreparedReport, ReportError, ReportQuery as ReportRequest, ReportRow,
-};
+use crate::report::{self, PreparedReport, ReportError, ReportQuery as ReportRequest, ReportRow};
 
 /// The report's query root fields (merged into the query root).
 #[derive(Default)]
 pub struct ReportQuery;
-
-fn scope_of(identity: &Identity) -> DistrictScope {
-    if identity.is_admin {
-        DistrictScope::All
-    } else {
-        DistrictScope::Only(identity.districts.clone())
-    }
-}
 
 fn uuid_arg(name: &'static str, v: Option<String>) -> Result<Option<Uuid>, ReportError> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -46,18 +35,26 @@ impl ReportQuery {
         officer_uuid: Option<String>,
         mode: Option<i32>,
         family_filter_json: Option<String>,
-    ) -> Result<CommunicationByNotificationReport> {
+    ) -> Result<Option<CommunicationByNotificationReport>> {
         let identity = require_user(ctx)?;
-        let rights = &settings(ctx)?.module.family_policy_notification_report_perms;
+        let rights = &settings(ctx)?
+            .module
+            .family_policy_notification_report_perms;
         if !rights.iter().all(|r| identity.has_right(*r)) {
             return Err(unauthorized());
         }
-        let query = build_query(region_uuid, district_uuid, officer_uuid, mode, family_filter_json)
-            .map_err(|e| user_error(&e))?;
-        let prepared = report::prepare(pool(ctx)?, &query, &scope_of(identity))
+        let query = build_query(
+            region_uuid,
+            district_uuid,
+            officer_uuid,
+            mode,
+            family_filter_json,
+        )
+        .map_err(|e| user_error(&e))?;
+        let prepared = report::prepare(pool(ctx)?, &query, &report::scope_for(identity))
             .await
             .map_err(|e| user_error(&e))?;
-        Ok(CommunicationByNotificationReport(prepared))
+        Ok(Some(CommunicationByNotificationReport(prepared)))
     }
 }
 
@@ -182,7 +179,10 @@ impl CommunicationByNotificationReport {
             .rows_page(pool(ctx)?, window.offset, window.fetch)
             .await
             .map_err(|e| user_error(&e))?;
-        let rows = rows.into_iter().map(CommunicationByNotificationRow).collect();
+        let rows = rows
+            .into_iter()
+            .map(CommunicationByNotificationRow)
+            .collect();
         Ok(page.connection(window, rows, Some(total)))
     }
 }

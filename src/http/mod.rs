@@ -4,6 +4,7 @@ pub mod extract;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod report_endpoint;
 pub mod router;
 
 use std::sync::Arc;

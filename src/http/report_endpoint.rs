@@ -20,7 +20,7 @@ use super::extract::OptionalIdentity;
 use crate::auth::Identity;
 use crate::error::{ErrorCode, UserFacing};
 use crate::families::rules::NotificationMode;
-use crate::report::{self, DistrictScope, Format, ReportError, ReportQuery};
+use crate::report::{self, Format, ReportError, ReportQuery};
 
 /// The route path (openIMIS's).
 pub const PATH: &str = "/api/policy_notification/communication_by_notification_report/";
@@ -82,10 +82,7 @@ fn bad(param: &'static str, message: impl Into<String>) -> ReportRejection {
 
 /// A parameter's value, `None` when absent or blank.
 fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    params
-        .get(name)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
+    params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 fn uuid_param(
@@ -131,9 +128,8 @@ fn format_from(
     headers: &HeaderMap,
 ) -> Result<Format, ReportRejection> {
     if let Some(f) = param(params, "format") {
-        return Format::parse(f).ok_or_else(|| {
-            bad("format", format!("{f:?} is not one of pdf, csv, json"))
-        });
+        return Format::parse(f)
+            .ok_or_else(|| bad("format", format!("{f:?} is not one of pdf, csv, json")));
     }
     let accept = headers
         .get_all(header::ACCEPT)
@@ -160,15 +156,6 @@ fn format_from(
 /// Whether the user holds every right the report needs (openIMIS's `has_perms`).
 fn may_run(identity: &Identity, rights: &[i32]) -> bool {
     rights.iter().all(|r| identity.has_right(*r))
-}
-
-/// Which districts the user's report may cover (DECISIONS 10).
-pub fn scope_of(identity: &Identity) -> DistrictScope {
-    if identity.is_admin {
-        DistrictScope::All
-    } else {
-        DistrictScope::Only(identity.districts.clone())
-    }
 }
 
 fn disposition(kind: &str, format: Format) -> HeaderValue {
@@ -206,7 +193,10 @@ async fn run(
     })?;
     if !may_run(
         &identity,
-        &state.settings.module.family_policy_notification_report_perms,
+        &state
+            .settings
+            .module
+            .family_policy_notification_report_perms,
     ) {
         return Err(ReportRejection::new(
             ErrorCode::Forbidden,
@@ -216,7 +206,7 @@ async fn run(
     let format = format_from(&params, &headers)?;
     let query = query_from(&params)?;
     let started = Instant::now();
-    let prepared = report::prepare(&state.pool, &query, &scope_of(&identity)).await?;
+    let prepared = report::prepare(&state.pool, &query, &report::scope_for(&identity)).await?;
     tracing::info!(
         user = %identity.login,
         format = format.extension(),
@@ -249,8 +239,10 @@ async fn run(
             });
             let mut r = Response::new(Body::from_stream(body));
             if format == Format::Csv {
-                r.headers_mut()
-                    .insert(header::CONTENT_DISPOSITION, disposition("attachment", format));
+                r.headers_mut().insert(
+                    header::CONTENT_DISPOSITION,
+                    disposition("attachment", format),
+                );
             }
             r
         }

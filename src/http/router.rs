@@ -14,6 +14,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(super::metrics::metrics))
+        .route(
+            super::report_endpoint::PATH,
+            get(super::report_endpoint::communication_by_notification_report),
+        )
         .layer(RequestBodyLimitLayer::new(max_body))
         .merge(super::graphql::routes())
         .layer(TraceLayer::new_for_http())

@@ -143,7 +143,8 @@ struct IdRow {
 }
 
 /// Claims (policy, event) for sending and records the attempt (detail status 6), committed
-/// before anything leaves. `None` when another sweep holds or settled it.
+/// before anything leaves: one statement, so claim and attempt row commit together. `None` when
+/// another sweep holds or settled it.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     event: EventType,
@@ -151,62 +152,36 @@ pub async fn claim(
     today: NaiveDate,
     note: &str,
 ) -> Result<Option<i32>, DbError> {
-    let ty = event.name();
-    let date_based = event.date_based();
-    let note = note.to_string();
-    conn.transaction::<_, DbError, _>(async move |c| {
-        let claimed: Vec<IdRow> = diesel::sql_query(
-            "INSERT INTO pn_notification_claim AS c \
-                    (policy_id, notification_type, state, claimed_on, claimed_at, updated_at) \
-                 VALUES ($1, $2, 6, $3, now(), now()) \
-                 ON CONFLICT (policy_id, notification_type) DO UPDATE \
-                    SET state = 6, claimed_on = $3, claimed_at = now(), updated_at = now(), \
-                        detail_id = NULL, provider = NULL \
-                 WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
-                 RETURNING c.policy_id AS id",
-        )
-        .bind::<Int4, _>(policy_id)
-        .bind::<Text, _>(ty)
-        .bind::<Date, _>(today)
-        .bind::<diesel::sql_types::Bool, _>(date_based)
-        .load(c)
-        .await?;
-        if claimed.is_empty() {
-            return Ok(None);
-        }
-        diesel::sql_query(
-            "INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
-                 VALUES ($1, now()) ON CONFLICT (\"PolicyID\") DO NOTHING",
-        )
-        .bind::<Int4, _>(policy_id)
-        .execute(c)
-        .await?;
-        let detail: IdRow = diesel::sql_query(
-            "INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
-                    (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
-                 VALUES (now(), $1, 6, $2, $3) RETURNING id",
-        )
-        .bind::<Text, _>(ty)
-        .bind::<Text, _>(&note)
-        .bind::<Int4, _>(policy_id)
-        .get_result(c)
-        .await?;
-        diesel::sql_query(
-            "UPDATE pn_notification_claim SET detail_id = $1 \
-                 WHERE policy_id = $2 AND notification_type = $3",
-        )
-        .bind::<Int4, _>(detail.id)
-        .bind::<Int4, _>(policy_id)
-        .bind::<Text, _>(ty)
-        .execute(c)
-        .await?;
-        Ok(Some(detail.id))
-    })
-    .await
+    let rows: Vec<IdRow> = diesel::sql_query(
+        "WITH ids AS (SELECT nextval(pg_get_serial_sequence( \
+                '\"tblIndicationOfPolicyNotificationsDetails\"', 'id'))::int AS id), \
+         c AS (INSERT INTO pn_notification_claim AS c \
+                (policy_id, notification_type, state, detail_id, claimed_on, claimed_at, updated_at) \
+             SELECT $1, $2, 6, ids.id, $3, now(), now() FROM ids \
+             ON CONFLICT (policy_id, notification_type) DO UPDATE \
+                SET state = 6, detail_id = EXCLUDED.detail_id, claimed_on = $3, \
+                    claimed_at = now(), updated_at = now(), provider = NULL \
+             WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
+             RETURNING c.policy_id, c.detail_id), \
+         i AS (INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
+             SELECT policy_id, now() FROM c ON CONFLICT (\"PolicyID\") DO NOTHING) \
+         INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
+             (id, \"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
+         SELECT c.detail_id, now(), $2, 6, $5, c.policy_id FROM c RETURNING id",
+    )
+    .bind::<Int4, _>(policy_id)
+    .bind::<Text, _>(event.name())
+    .bind::<Date, _>(today)
+    .bind::<diesel::sql_types::Bool, _>(event.date_based())
+    .bind::<Text, _>(note)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next().map(|r| r.id))
 }
 
-/// Records the outcome of a claimed attempt: sent → marker = now, status 1; failed → sentinel,
-/// status 4 (retried later); unknown → stays status 6 with the reason, for the operator.
+/// Records the outcome of a claimed attempt in one statement: sent → marker = now, status 1;
+/// failed → sentinel, status 4 (retried later); unknown → stays status 6 with the reason, for
+/// the operator.
 pub async fn record_outcome(
     conn: &mut AsyncPgConnection,
     event: EventType,
@@ -220,69 +195,63 @@ pub async fn record_outcome(
             DetailStatus::Sent,
             CLAIM_SENT,
             format!("sent through {provider}"),
-            "now()".to_string(),
+            Some("now()"),
         ),
         SendOutcome::Failed(r) => (
             DetailStatus::Error,
             CLAIM_FAILED,
             truncate(&format!("not sent: {r}")),
-            SENTINEL.to_string(),
+            Some(SENTINEL),
         ),
         SendOutcome::Unknown(r) => (
             DetailStatus::Unknown,
             CLAIM_UNKNOWN,
             truncate(&format!("outcome unknown ({provider}): {r}")),
-            String::new(),
+            None,
         ),
     };
-    let marker = event.marker_column();
-    let ty = event.name();
-    let provider = provider.to_string();
-    conn.transaction::<_, DbError, _>(async move |c| {
-        diesel::sql_query(
-            "UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
-                 SET \"Status\" = $1, details = $2 WHERE id = $3",
-        )
-        .bind::<Int2, _>(status.code())
-        .bind::<Text, _>(&details)
-        .bind::<Int4, _>(detail_id)
-        .execute(c)
-        .await?;
-        diesel::sql_query(
-            "UPDATE pn_notification_claim SET state = $1, provider = $2, updated_at = now() \
-                 WHERE policy_id = $3 AND notification_type = $4",
-        )
-        .bind::<Int2, _>(claim_state)
-        .bind::<Text, _>(&provider)
-        .bind::<Int4, _>(policy_id)
-        .bind::<Text, _>(ty)
-        .execute(c)
-        .await?;
-        if !marker_sql.is_empty() {
-            diesel::sql_query(format!(
-                "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{marker}\" = {marker_sql} \
-                     WHERE \"PolicyID\" = $1"
-            ))
-            .bind::<Int4, _>(policy_id)
-            .execute(c)
-            .await?;
-        }
-        Ok(())
-    })
-    .await
+    let last = match marker_sql {
+        Some(m) => format!(
+            "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{}\" = {m} WHERE \"PolicyID\" = $4",
+            event.marker_column()
+        ),
+        None => "SELECT 1".to_string(),
+    };
+    diesel::sql_query(format!(
+        "WITH d AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
+             SET \"Status\" = $1, details = $2 WHERE id = $3 RETURNING 1), \
+         c AS (UPDATE pn_notification_claim SET state = $5, provider = $6, updated_at = now() \
+             WHERE policy_id = $4 AND notification_type = $7 RETURNING 1) \
+         {last}"
+    ))
+    .bind::<Int2, _>(status.code())
+    .bind::<Text, _>(&details)
+    .bind::<Int4, _>(detail_id)
+    .bind::<Int4, _>(policy_id)
+    .bind::<Int2, _>(claim_state)
+    .bind::<Text, _>(provider)
+    .bind::<Text, _>(event.name())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn truncate(s: &str) -> String {
     s.chars().take(1000).collect()
 }
 
-/// One row of a policy's notification history.
+/// One attempt of a policy's notification history.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct HistoryRow {
+    /// The detail row's id.
     #[diesel(sql_type = Int4)]
     pub id: i32,
     #[diesel(sql_type = Int4)]
     pub policy_id: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub policy_uuid: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub family_uuid: Option<String>,
     #[diesel(sql_type = Text)]
     pub notification_type: String,
     #[diesel(sql_type = Int2)]
@@ -295,43 +264,61 @@ pub struct HistoryRow {
     pub provider: Option<String>,
 }
 
+/// Whose attempts to list.
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryOf<'a> {
+    /// One policy, by `PolicyID`.
+    PolicyId(i32),
+    /// One policy, by `PolicyUUID`.
+    PolicyUuid(&'a str),
+    /// Every policy of one family, by `FamilyID`.
+    FamilyId(i32),
+    /// Every policy of one family, by `FamilyUUID`.
+    FamilyUuid(&'a str),
+}
+
 const HISTORY_SELECT: &str = "SELECT d.id, d.\"indicationID\" AS policy_id, \
+    p.\"PolicyUUID\"::text AS policy_uuid, f.\"FamilyUUID\"::text AS family_uuid, \
     d.notification_type::text AS notification_type, d.\"Status\" AS status, d.details, \
     d.\"ValidityFrom\" AS at, c.provider::text AS provider \
     FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
-    LEFT JOIN pn_notification_claim c ON c.detail_id = d.id";
+    LEFT JOIN pn_notification_claim c ON c.detail_id = d.id \
+    LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
+    LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL";
 
-/// The attempt log of one policy, newest first.
-pub async fn policy_history(
+/// The attempt log of a policy or a family, newest first. `visible` is an SQL predicate over
+/// the family alias `f` (e.g. the caller's district restriction); `None` = everything.
+pub async fn history(
     conn: &mut AsyncPgConnection,
-    policy_id: i32,
+    of: HistoryOf<'_>,
+    visible: Option<&str>,
 ) -> Result<Vec<HistoryRow>, DbError> {
+    let visible = visible.unwrap_or("TRUE");
+    let (filter, key): (&str, String) = match of {
+        HistoryOf::PolicyId(id) => ("d.\"indicationID\" = $1::int", id.to_string()),
+        HistoryOf::PolicyUuid(u) => ("lower(p.\"PolicyUUID\") = lower($1)", u.to_string()),
+        HistoryOf::FamilyId(id) => ("p.\"FamilyID\" = $1::int", id.to_string()),
+        HistoryOf::FamilyUuid(u) => (
+            "p.\"FamilyID\" IN (SELECT \"FamilyID\" FROM \"tblFamilies\" WHERE lower(\"FamilyUUID\") = lower($1))",
+            u.to_string(),
+        ),
+    };
     Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"indicationID\" = $1 AND d.\"ValidityTo\" IS NULL ORDER BY d.id DESC"
+        "{HISTORY_SELECT} WHERE {filter} AND d.\"ValidityTo\" IS NULL AND ({visible}) ORDER BY d.id DESC"
     ))
-    .bind::<Int4, _>(policy_id)
+    .bind::<Text, _>(key)
     .load(conn)
     .await?)
 }
 
-/// The attempt log of every policy of one family, newest first.
-pub async fn family_history(
+/// Attempts whose outcome is unknown (status 6), oldest first, among the `visible` families.
+pub async fn unknown_outcomes(
     conn: &mut AsyncPgConnection,
-    family_id: i32,
+    visible: Option<&str>,
 ) -> Result<Vec<HistoryRow>, DbError> {
+    let visible = visible.unwrap_or("TRUE");
     Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"indicationID\" IN (SELECT \"PolicyID\" FROM \"tblPolicy\" \
-         WHERE \"FamilyID\" = $1) AND d.\"ValidityTo\" IS NULL ORDER BY d.id DESC"
-    ))
-    .bind::<Int4, _>(family_id)
-    .load(conn)
-    .await?)
-}
-
-/// Attempts whose outcome is unknown (status 6), oldest first.
-pub async fn unknown_outcomes(conn: &mut AsyncPgConnection) -> Result<Vec<HistoryRow>, DbError> {
-    Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL ORDER BY d.id"
+        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL AND ({visible}) ORDER BY d.id"
     ))
     .load(conn)
     .await?)
@@ -349,10 +336,26 @@ pub enum Settlement {
 /// Why a settlement was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
-    #[error("no attempt with id {0} has an unknown outcome")]
+    #[error("attempt {0} does not exist, is not visible to you, or has no unknown outcome")]
     NotUnknown(i32),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl crate::error::UserFacing for SettleError {
+    fn code(&self) -> crate::error::ErrorCode {
+        match self {
+            SettleError::NotUnknown(_) => crate::error::ErrorCode::NotFound,
+            SettleError::Db(e) => e.code(),
+        }
+    }
+
+    fn user_message(&self) -> String {
+        match self {
+            SettleError::NotUnknown(_) => self.to_string(),
+            SettleError::Db(e) => e.user_message(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for SettleError {
@@ -375,14 +378,18 @@ pub async fn settle(
     detail_id: i32,
     how: Settlement,
     by: &str,
+    visible: Option<&str>,
 ) -> Result<HistoryRow, SettleError> {
     let by = by.to_string();
+    let visible = visible.unwrap_or("TRUE").to_string();
     conn.transaction::<_, SettleError, _>(async move |c| {
-        let row: Option<UnknownRow> = diesel::sql_query(
-            "SELECT \"indicationID\" AS policy_id, notification_type::text AS notification_type \
-                 FROM \"tblIndicationOfPolicyNotificationsDetails\" \
-                 WHERE id = $1 AND \"Status\" = 6 FOR UPDATE",
-        )
+        let row: Option<UnknownRow> = diesel::sql_query(format!(
+            "SELECT d.\"indicationID\" AS policy_id, d.notification_type::text AS notification_type \
+             FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
+             LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
+             LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL \
+             WHERE d.id = $1 AND d.\"Status\" = 6 AND ({visible}) FOR UPDATE OF d"
+        ))
         .bind::<Int4, _>(detail_id)
         .get_result(c)
         .await

@@ -27,13 +27,16 @@ pub const CHUNK: usize = 1000;
 /// The report's title.
 pub const TITLE: &str = "Family Policy Notification Report";
 
-/// Which districts the requesting user may see (DECISIONS 10).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DistrictScope {
-    /// An administrator: every district.
-    All,
-    /// Only these districts (`tblLocations.LocationId`); empty means none.
-    Only(Vec<i32>),
+/// Which districts the requesting user may see (DECISIONS 10): the families module's scope.
+pub use crate::families::Scope as DistrictScope;
+
+/// The districts `identity` may report on: administrators all, others their own.
+pub fn scope_for(identity: &crate::auth::Identity) -> DistrictScope {
+    if identity.is_admin {
+        DistrictScope::All
+    } else {
+        DistrictScope::Districts(identity.districts.clone())
+    }
 }
 
 /// A location below the district that narrows the report (from `familyFilterJson`).
@@ -762,7 +765,7 @@ pub async fn prepare(
                     ));
                 }
             }
-            if let DistrictScope::Only(ids) = scope
+            if let DistrictScope::Districts(ids) = scope
                 && !ids.contains(&loc.id)
             {
                 return Err(ReportError::Forbidden(format!(
@@ -799,7 +802,7 @@ pub async fn prepare(
     };
 
     let mut location_sql = area_sql;
-    if let DistrictScope::Only(ids) = scope {
+    if let DistrictScope::Districts(ids) = scope {
         let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
         if list.is_empty() {
             location_sql.push_str(" AND false");

@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 pub use data::{
     DistrictScope, ModeCounts, PreparedReport, ReportError, ReportHeader, ReportQuery, ReportRow,
-    prepare,
+    prepare, scope_for,
 };
 
 use crate::db::Pool;

@@ -110,6 +110,7 @@ FROM t
 JOIN pn_v v ON v.idx = t.village_idx
 JOIN pn_o o ON o.district_idx = v.district_idx AND o.k = t.officer_k
 JOIN pn_prod p ON p.idx = t.prod_idx;
+ANALYZE pn_f;
 "#,
         showcase = SHOWCASE_ROWS,
         hashes = g.hashes("y", "fam", "g.n", 12),
@@ -180,8 +181,7 @@ CROSS JOIN LATERAL (SELECT
          WHEN r.rel = 8 THEN CASE f.head_gender WHEN 'M' THEN 'F' ELSE 'M' END
          WHEN {u_g} < 0.49 THEN 'M' WHEN {u_g} < 0.99 THEN 'F' ELSE 'O' END AS gender,
     CASE WHEN r.rel IS NULL OR r.rel = 8 THEN 20 + {p_a50} WHEN r.rel = 2 THEN 60 + {p_a25}
-         WHEN r.rel = 7 THEN 15 + {p_a50} ELSE {p_a18} END AS age) p
-ORDER BY f.head_id + j;
+         WHEN r.rel = 7 THEN 15 + {p_a50} ELSE {p_a18} END AS age) p;
 "#,
         hashes = g.hashes("m", "ins", "f.n::text || ':' || j", 7),
         uuid = uuid2("m.h5", "m.h6"),
@@ -308,6 +308,7 @@ SELECT (SELECT COALESCE(max("PolicyID"), 0) FROM "tblPolicy") + row_number() OVE
     d3.enroll, d3.st, CASE WHEN d3.status IN (1, 16) THEN NULL ELSE d3.st END AS eff, d3.exp,
     d3.status, d3.stage, d3.vf
 FROM d3;
+ANALYZE pn_p;
 "#,
         hashes = g.hashes("hh", "pol", "r.pk", 10),
         p_va = sp(h3, 1, 4),
@@ -401,7 +402,8 @@ SELECT (SELECT COALESCE(max("InsureeID"), 0) FROM "tblInsuree") + row_number() O
     i."Relationship", i."Profession", i."Education", i."TypeOfId", i."Vulnerability", i."isOffline",
     i."ValidityFrom", ({d} - (30 + {p_it}))::timestamp + interval '10 hours', i."InsureeID", {audit}
 FROM pn_f f JOIN "tblInsuree" i ON i."InsureeID" = f.head_id
-WHERE NOT f.showcase AND {u_ih} < 0.08;
+WHERE NOT f.showcase AND {u_ih} < 0.08
+  AND i."InsureeID" BETWEEN (SELECT min(head_id) FROM pn_f) AND (SELECT max(head_id) FROM pn_f);
 INSERT INTO "tblFamilies" ("FamilyID", "FamilyUUID", "InsureeID", "LocationId", "Poverty", "FamilyType",
     "FamilyAddress", "isOffline", "ConfirmationNo", "ConfirmationType", "ValidityFrom", "ValidityTo",
     "LegacyID", "AuditUserID")

@@ -22,7 +22,7 @@ use indicatif::ProgressBar;
 use crate::db::DbError;
 
 pub use families::SHOWCASE;
-pub use users::{DEMO_USERS, DemoUser, verify_password};
+pub use users::{DEMO_USERS, DemoUser};
 
 /// Families written when no number is given.
 pub const DEFAULT_FAMILIES: u64 = 200;
@@ -298,29 +298,4 @@ SET LOCAL TIME ZONE 'UTC';"#,
         premiums,
         elapsed: Duration::ZERO,
     })
-}
-#[cfg(test)]
-mod dump_tests {
-    #[test]
-    #[ignore]
-    fn dump_sql() {
-        let g = super::sql::Gen {
-            seed: 2024,
-            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
-            salt: 7,
-        };
-        let since = "now()::timestamp";
-        let pre = format!(
-            "{}{}{}",
-            super::reference::locations(&g, 100000, 1, since),
-            super::reference::officers(&g, 1, since),
-            super::reference::products(&g, 1, since)
-        );
-        std::fs::write("/tmp/seedrun/pre.sql", pre).unwrap();
-        std::fs::write(
-            "/tmp/seedrun/chunk.sql",
-            super::families::chunk_sql(&g, 1, 100000, 1),
-        )
-        .unwrap();
-    }
 }

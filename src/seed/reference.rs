@@ -131,7 +131,7 @@ pub(crate) fn locations(g: &Gen, base: i64, audit: i64, since: &str) -> String {
             (
                 format!("300 + {}", g.pick("lm", &key, 900)),
                 format!("300 + {}", g.pick("lf", &key, 900)),
-                format!("{}", g.pick("lo", &key, 20)),
+                g.pick("lo", &key, 20),
                 format!("80 + {}", g.pick("lh", &key, 300)),
             )
         } else {

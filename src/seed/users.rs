@@ -167,27 +167,9 @@ WHERE NOT EXISTS (SELECT 1 FROM "tblUsersDistricts" d WHERE d."UserID" = u.id AN
     sql
 }
 
-/// Verifies a password against a stored openIMIS hash (case-insensitive hex compare).
-pub fn verify_password(password: &str, private_key: &str, stored: &str) -> bool {
-    let mut input = password.trim_end().as_bytes().to_vec();
-    input.extend_from_slice(private_key.as_bytes());
-    let digest = ring::digest::digest(&ring::digest::SHA256, &input);
-    hex::encode(digest.as_ref()).eq_ignore_ascii_case(stored)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn verifies_upper_and_lower_case_hashes() {
-        let key = "ab".repeat(128);
-        let digest = ring::digest::digest(&ring::digest::SHA256, format!("pw{key}").as_bytes());
-        let lower = hex::encode(digest.as_ref());
-        assert!(verify_password("pw", &key, &lower));
-        assert!(verify_password("pw", &key, &lower.to_uppercase()));
-        assert!(!verify_password("pw2", &key, &lower));
-    }
 
     #[test]
     fn rights_match_the_brief() {

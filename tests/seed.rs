@@ -1,0 +1,577 @@
+//! Demo data: determinism, dating relative to --as-of, candidates for the six notification
+//! events, the four notification modes, the demo logins, and the guard against non-empty
+//! databases (DECISIONS 28).
+
+mod support;
+
+use chrono::NaiveDate;
+use indicatif::ProgressBar;
+use policy_notification::families::rules::NotificationMode;
+use policy_notification::seed::{self, SeedError, SeedOptions};
+use support::TestDb;
+
+const TABLES: &[&str] = &[
+    "tblLanguages",
+    "tblLocations",
+    "tblRole",
+    "tblRoleRight",
+    "tblUsers",
+    "tblUserRole",
+    "tblUsersDistricts",
+    "core_User",
+    "tblOfficer",
+    "tblProduct",
+    "tblFamilies",
+    "tblInsuree",
+    "tblFamilySMS",
+    "tblPolicy",
+    "tblInsureePolicy",
+    "tblPremium",
+    "tblIndicationOfPolicyNotifications",
+];
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn options(families: u64, as_of: &str, seed: i64) -> SeedOptions {
+    SeedOptions {
+        families,
+        as_of: date(as_of),
+        seed,
+        force: false,
+    }
+}
+
+async fn seeded(families: u64, as_of: &str, seed: i64) -> TestDb {
+    let db = TestDb::new().await;
+    seed::seed(
+        &db.url,
+        &options(families, as_of, seed),
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap();
+    db
+}
+
+/// md5 over the ordered rows of every table the seed writes.
+async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in TABLES {
+        let v = db
+            .scalar(&format!(
+                "SELECT md5(COALESCE(string_agg(x::text, '|' ORDER BY x::text), '')) FROM \"{t}\" x"
+            ))
+            .await
+            .unwrap();
+        out.push((t.to_string(), v));
+    }
+    out
+}
+
+#[tokio::test]
+async fn same_seed_gives_the_same_data_and_another_seed_does_not() {
+    let a = seeded(300, "2026-03-15", 7).await;
+    let b = seeded(300, "2026-03-15", 7).await;
+    let c = seeded(300, "2026-03-15", 8).await;
+    let fa = fingerprint(&a).await;
+    pretty_assertions::assert_eq!(fa, fingerprint(&b).await);
+    let fc = fingerprint(&c).await;
+    for t in ["tblFamilies", "tblInsuree", "tblPolicy", "tblUsers"] {
+        let x = fa.iter().find(|(n, _)| n == t).unwrap();
+        let y = fc.iter().find(|(n, _)| n == t).unwrap();
+        assert_ne!(x, y, "{t} should differ between seeds");
+    }
+    assert_eq!(
+        a.count("SELECT count(*) FROM \"tblFamilies\" WHERE \"ValidityTo\" IS NULL")
+            .await,
+        300
+    );
+}
+
+/// "Not renewed" (DECISIONS 15): no current policy of the family on the same product or its
+/// conversion product starting the day after expiry or later.
+fn not_renewed(p: &str) -> String {
+    format!(
+        r#"NOT EXISTS (SELECT 1 FROM "tblPolicy" rn WHERE rn."ValidityTo" IS NULL
+            AND rn."FamilyID" = {p}."FamilyID"
+            AND rn."ProdID" IN ({p}."ProdID", (SELECT pr."ConversionProdID" FROM "tblProduct" pr WHERE pr."ProdID" = {p}."ProdID"))
+            AND rn."StartDate" >= {p}."ExpiryDate" + 1)"#
+    )
+}
+
+/// Candidate SQL per event (database-footprint.md §E3), with N1 = N2 = W = 5.
+fn event_candidates(d: &str) -> Vec<(&'static str, String)> {
+    let d = format!("DATE '{d}'");
+    let marker = |col: &str| {
+        format!(
+            r#"NOT EXISTS (SELECT 1 FROM "tblIndicationOfPolicyNotifications" i
+                WHERE i."PolicyID" = p."PolicyID" AND i."{col}" IS NOT NULL)"#
+        )
+    };
+    let base = r#"FROM "tblPolicy" p WHERE p."ValidityTo" IS NULL"#;
+    vec![
+        (
+            "activation",
+            format!(
+                r#"{base} AND p."PolicyStatus" = 2 AND p."PolicyStage" IS DISTINCT FROM 'R'
+                   AND p."ValidityFrom" >= {d} - 5 AND p."EffectiveDate" IS DISTINCT FROM {d}
+                   AND {}"#,
+                marker("NotificationOnActivationSent")
+            ),
+        ),
+        (
+            "effective",
+            format!(
+                r#"{base} AND p."PolicyStatus" = 2 AND p."EffectiveDate" = {d} AND {}"#,
+                marker("NotificationOnEffectiveSent")
+            ),
+        ),
+        (
+            "before expiry",
+            format!(
+                r#"{base} AND p."ExpiryDate" = {d} + 5 AND {} AND {}"#,
+                not_renewed("p"),
+                marker("NotificationBeforeExpirySent")
+            ),
+        ),
+        (
+            "on expiry",
+            format!(
+                r#"{base} AND p."ExpiryDate" = {d} AND {} AND {}"#,
+                not_renewed("p"),
+                marker("NotificationOnExpirationSent")
+            ),
+        ),
+        (
+            "after expiry",
+            format!(
+                r#"{base} AND p."ExpiryDate" = {d} - 5 AND {} AND {}"#,
+                not_renewed("p"),
+                marker("NotificationAfterExpirationSent")
+            ),
+        ),
+        (
+            "renewal",
+            format!(
+                r#"{base} AND p."PolicyStatus" = 2 AND p."PolicyStage" = 'R'
+                   AND p."ValidityFrom" >= {d} - 5 AND {}"#,
+                marker("NotificationOnRenewalSent")
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn each_event_has_candidates_on_the_as_of_date() {
+    let as_of = "2026-03-15";
+    let db = seeded(200, as_of, 11).await;
+    let phone = policy_notification::families::rules::has_phone_sql("f");
+    let approved = policy_notification::families::rules::approved_sql("f");
+    for (event, sql) in event_candidates(as_of) {
+        let all = db.count(&format!("SELECT count(*) {sql}")).await;
+        assert!(all > 0, "no {event} candidates");
+        let sendable = db
+            .count(&format!(
+                r#"SELECT count(*) FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND {approved} AND {phone}
+                   AND f."FamilyID" IN (SELECT p."FamilyID" {sql})"#
+            ))
+            .await;
+        assert!(
+            sendable > 0,
+            "no {event} candidate in an approved family with a phone"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sender_detects_each_event_in_the_demo_data() {
+    use policy_notification::notification::events::{EventType, detect_chunk};
+    let as_of = date("2026-03-15");
+    let db = seeded(200, "2026-03-15", 11).await;
+    let settings = policy_notification::config::ConfigSources::default()
+        .resolve()
+        .unwrap();
+    let mut conn = db.conn().await;
+    for event in EventType::ALL {
+        let found = detect_chunk(&mut conn, event, &settings.module, as_of, "UTC", 0, 100_000)
+            .await
+            .unwrap();
+        assert!(!found.is_empty(), "{event}: no candidates");
+        let sendable = found.iter().filter(|c| {
+            c.approved
+                && (c
+                    .head_phone
+                    .as_deref()
+                    .is_some_and(|p| !p.trim().is_empty())
+                    || c.member_phone.is_some())
+        });
+        assert!(
+            sendable.count() > 0,
+            "{event}: no approved candidate with a phone"
+        );
+        if matches!(event, EventType::Activation | EventType::Renewal) {
+            assert!(
+                found
+                    .iter()
+                    .any(|c| c.validity_day >= as_of - chrono::Days::new(5)),
+                "{event}: none inside the relevance window"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn policies_are_dated_relative_to_as_of() {
+    let db = seeded(120, "2025-07-01", 3).await;
+    let d = "DATE '2025-07-01'";
+    assert!(
+        db.count(&format!(
+            r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "EffectiveDate" = {d}"#
+        ))
+        .await
+            > 0
+    );
+    for shift in [5, 0, -5] {
+        assert!(
+            db.count(&format!(
+                r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "ExpiryDate" = {d} + {shift}"#
+            ))
+            .await
+                > 0,
+            "expiry at as-of {shift:+}"
+        );
+    }
+    // Renewed ones exist (so "not renewed" matters), one of them through the conversion product.
+    let renewed = format!(
+        r#"SELECT count(*) FROM "tblPolicy" p WHERE p."ValidityTo" IS NULL
+           AND p."ExpiryDate" IN ({d} + 5, {d}, {d} - 5) AND NOT {}"#,
+        not_renewed("p")
+    );
+    assert!(db.count(&renewed).await > 0);
+    assert!(
+        db.count(&format!(
+            r#"SELECT count(*) FROM "tblPolicy" p JOIN "tblPolicy" n ON n."FamilyID" = p."FamilyID"
+               AND n."ValidityTo" IS NULL AND n."StartDate" = p."ExpiryDate" + 1 AND n."ProdID" <> p."ProdID"
+               JOIN "tblProduct" pr ON pr."ProdID" = p."ProdID" AND pr."ConversionProdID" = n."ProdID"
+               WHERE p."ValidityTo" IS NULL AND p."ExpiryDate" IN ({d} + 5, {d}, {d} - 5)"#
+        ))
+        .await
+            > 0
+    );
+    // Nothing active is activated after the as-of date; every status and both stages occur.
+    assert_eq!(
+        db.count(&format!(
+            r#"SELECT count(*) FROM "tblPolicy" WHERE "PolicyStatus" = 2 AND "ValidityFrom" > {d} + 1"#
+        ))
+        .await,
+        0
+    );
+    for status in [1, 2, 4, 8, 16] {
+        assert!(
+            db.count(&format!(
+                r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "PolicyStatus" = {status}"#
+            ))
+            .await
+                > 0,
+            "status {status}"
+        );
+    }
+    for stage in ["N", "R"] {
+        assert!(
+            db.count(&format!(
+                r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "PolicyStage" = '{stage}'"#
+            ))
+            .await
+                > 0
+        );
+    }
+    assert_eq!(
+        db.count(r#"SELECT count(*) FROM "tblPolicy" WHERE "PolicyValue" IS NULL"#)
+            .await,
+        0
+    );
+    assert!(
+        db.count(r#"SELECT count(*) FROM "tblProduct" WHERE "ConversionProdID" IS NOT NULL"#)
+            .await
+            >= 1
+    );
+    assert!(db.count(r#"SELECT count(*) FROM "tblProduct""#).await >= 3);
+}
+
+#[tokio::test]
+async fn families_cover_the_four_modes_phones_and_languages() {
+    let db = seeded(150, "2026-01-10", 5).await;
+    for mode in &NotificationMode::ALL[1..] {
+        let filter = mode.sql("f").unwrap();
+        let n = db
+            .count(&format!(
+                r#"SELECT count(*) FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND {filter}"#
+            ))
+            .await;
+        assert!(n > 0, "mode {mode} is empty");
+    }
+    let checks = [
+        (
+            "head phone ''",
+            r#"SELECT count(*) FROM "tblInsuree" WHERE "IsHead" AND "ValidityTo" IS NULL AND "Phone" = ''"#,
+        ),
+        (
+            "head phone NULL",
+            r#"SELECT count(*) FROM "tblInsuree" WHERE "IsHead" AND "ValidityTo" IS NULL AND "Phone" IS NULL"#,
+        ),
+        (
+            "phone only on a non-head member",
+            r#"SELECT count(*) FROM "tblFamilies" f JOIN "tblInsuree" h ON h."InsureeID" = f."InsureeID"
+               WHERE f."ValidityTo" IS NULL AND btrim(COALESCE(h."Phone", '')) = ''
+               AND EXISTS (SELECT 1 FROM "tblInsuree" m WHERE m."FamilyID" = f."FamilyID" AND m."ValidityTo" IS NULL
+                           AND NOT m."IsHead" AND btrim(COALESCE(m."Phone", '')) <> '')"#,
+        ),
+        (
+            "family without a notification row",
+            r#"SELECT count(*) FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL
+               AND NOT EXISTS (SELECT 1 FROM "tblFamilySMS" s WHERE s."FamilyID" = f."FamilyID")"#,
+        ),
+        (
+            "French preference",
+            r#"SELECT count(*) FROM "tblFamilySMS" WHERE "LanguageOfSMS" = 'fr'"#,
+        ),
+        (
+            "English preference",
+            r#"SELECT count(*) FROM "tblFamilySMS" WHERE "LanguageOfSMS" = 'en'"#,
+        ),
+        (
+            "members besides the head",
+            r#"SELECT count(*) FROM "tblInsuree" WHERE NOT "IsHead" AND "ValidityTo" IS NULL"#,
+        ),
+        (
+            "policy history rows",
+            r#"SELECT count(*) FROM "tblPolicy" h JOIN "tblPolicy" c ON c."PolicyID" = h."LegacyID"
+               WHERE h."ValidityTo" IS NOT NULL AND c."ValidityTo" IS NULL"#,
+        ),
+        (
+            "insuree policies",
+            r#"SELECT count(*) FROM "tblInsureePolicy""#,
+        ),
+        ("premiums", r#"SELECT count(*) FROM "tblPremium""#),
+        (
+            "villages",
+            r#"SELECT count(*) FROM "tblLocations" WHERE "LocationType" = 'V' AND "LocationCode" = 'R1D1M1V1'"#,
+        ),
+    ];
+    for (what, sql) in checks {
+        assert!(db.count(sql).await > 0, "missing: {what}");
+    }
+    // Every current family lives in a village, has a current head, and UUIDs are lower-case v4.
+    assert_eq!(
+        db.count(
+            r#"SELECT count(*) FROM "tblFamilies" f LEFT JOIN "tblLocations" l ON l."LocationId" = f."LocationId"
+               LEFT JOIN "tblInsuree" h ON h."InsureeID" = f."InsureeID" AND h."ValidityTo" IS NULL AND h."IsHead"
+               WHERE f."ValidityTo" IS NULL AND (l."LocationType" IS DISTINCT FROM 'V' OR h."InsureeID" IS NULL)"#
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        db.count(
+            r#"SELECT count(*) FROM (SELECT "FamilyUUID" u FROM "tblFamilies" UNION ALL SELECT "InsureeUUID" FROM "tblInsuree"
+               UNION ALL SELECT "PolicyUUID" FROM "tblPolicy" UNION ALL SELECT "LocationUUID" FROM "tblLocations") x
+               WHERE u !~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'"#
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        db.count(r#"SELECT count(*) FROM "tblLanguages" WHERE "LanguageCode" IN ('en', 'fr')"#)
+            .await,
+        2
+    );
+    assert_eq!(
+        db.count(r#"SELECT count(*) FROM "tblRelations" WHERE "RelationId" = 7 AND "Relation" = 'Others'"#)
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn demo_logins_verify_with_the_openimis_scheme() {
+    let db = seeded(40, "2026-01-10", 1).await;
+    for user in seed::DEMO_USERS {
+        let key = db
+            .scalar(&format!(
+                r#"SELECT "PrivateKey" FROM "tblUsers" WHERE "LoginName" = '{}' AND "ValidityTo" IS NULL"#,
+                user.login
+            ))
+            .await
+            .unwrap();
+        let stored = db
+            .scalar(&format!(
+                r#"SELECT "StoredPassword" FROM "tblUsers" WHERE "LoginName" = '{}' AND "ValidityTo" IS NULL"#,
+                user.login
+            ))
+            .await
+            .unwrap();
+        assert_eq!(key.len(), 256);
+        // Independent check: SHA-256 of password + key, hex, compared case-insensitively.
+        let mut input = user.password.as_bytes().to_vec();
+        input.extend_from_slice(key.as_bytes());
+        let digest = ring::digest::digest(&ring::digest::SHA256, &input);
+        assert!(hex::encode(digest.as_ref()).eq_ignore_ascii_case(&stored));
+        assert!(policy_notification::auth::password_matches(
+            user.password,
+            &key,
+            &stored
+        ));
+        assert!(!policy_notification::auth::password_matches(
+            "wrong", &key, &stored
+        ));
+        assert_eq!(
+            db.count(&format!(
+                r#"SELECT count(*) FROM "core_User" c JOIN "tblUsers" u ON u."UserID" = c.i_user_id
+                   WHERE c.username = '{}'"#,
+                user.login
+            ))
+            .await,
+            1
+        );
+    }
+    let rights = |login: &str| {
+        format!(
+            r#"SELECT string_agg(DISTINCT rr."RightID"::text, ',' ORDER BY rr."RightID"::text)
+               FROM "tblUsers" u JOIN "tblUserRole" ur ON ur."UserID" = u."UserID" AND ur."ValidityTo" IS NULL
+               JOIN "tblRoleRight" rr ON rr."RoleID" = ur."RoleID" AND rr."ValidityTo" IS NULL
+               WHERE u."LoginName" = '{login}'"#
+        )
+    };
+    let districts = |login: &str| {
+        format!(
+            r#"SELECT string_agg(l."LocationCode", ',' ORDER BY l."LocationCode")
+               FROM "tblUsers" u JOIN "tblUsersDistricts" d ON d."UserID" = u."UserID" AND d."ValidityTo" IS NULL
+               JOIN "tblLocations" l ON l."LocationId" = d."LocationId"
+               WHERE u."LoginName" = '{login}'"#
+        )
+    };
+    let role = |login: &str| {
+        format!(
+            r#"SELECT r."IsSystem" FROM "tblUsers" u JOIN "tblUserRole" ur ON ur."UserID" = u."UserID"
+               JOIN "tblRole" r ON r."RoleID" = ur."RoleID" WHERE u."LoginName" = '{login}'"#
+        )
+    };
+    assert_eq!(db.scalar(&role("Admin")).await.as_deref(), Some("64"));
+    assert_eq!(db.scalar(&role("officer")).await.as_deref(), Some("1"));
+    assert_eq!(db.scalar(&role("clerk")).await.as_deref(), Some("8"));
+    assert!(
+        db.scalar(&rights("Admin"))
+            .await
+            .unwrap()
+            .contains("131224")
+    );
+    assert_eq!(
+        db.scalar(&rights("officer")).await.as_deref(),
+        Some("101001,101002,101003,101004,131224")
+    );
+    assert_eq!(
+        db.scalar(&rights("clerk")).await.as_deref(),
+        Some("101001,101002,101003,101004")
+    );
+    assert_eq!(db.scalar(&districts("Admin")).await, None);
+    assert_eq!(
+        db.scalar(&districts("officer")).await.as_deref(),
+        Some("R1D1")
+    );
+    assert_eq!(
+        db.scalar(&districts("clerk")).await.as_deref(),
+        Some("R1D1,R1D2")
+    );
+}
+
+#[tokio::test]
+async fn refuses_a_database_with_families_unless_forced() {
+    let db = seeded(40, "2026-01-10", 1).await;
+    let before = fingerprint(&db).await;
+    let err = seed::seed(
+        &db.url,
+        &options(40, "2026-01-10", 1),
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SeedError::NotEmpty(n) if n >= 40), "{err}");
+    assert!(err.to_string().contains("--force"));
+    pretty_assertions::assert_eq!(before, fingerprint(&db).await);
+
+    let mut forced = options(40, "2026-01-10", 1);
+    forced.force = true;
+    seed::seed(&db.url, &forced, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count(r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#)
+            .await,
+        80
+    );
+    // The logins are not duplicated, and the sequences follow the explicit ids.
+    assert_eq!(
+        db.count(r#"SELECT count(*) FROM "tblUsers" WHERE "LoginName" = 'Admin'"#)
+            .await,
+        1
+    );
+    db.exec(
+        r#"INSERT INTO "tblLocations" ("LocationUUID", "LocationCode", "LocationName", "LocationType", "ValidityFrom")
+           VALUES ('00000000-0000-4000-8000-000000000001', 'X1', 'X', 'R', now())"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_options_are_refused_and_write_nothing() {
+    let db = TestDb::new().await;
+    let err = seed::seed(
+        &db.url,
+        &options(0, "2026-01-10", 1),
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SeedError::InvalidOption(_)), "{err}");
+    assert_eq!(db.count(r#"SELECT count(*) FROM "tblUsers""#).await, 0);
+}
+
+#[tokio::test]
+async fn seed_demo_command_writes_and_then_refuses() {
+    let db = TestDb::new().await;
+    let bin = env!("CARGO_BIN_EXE_policy-notification");
+    let run = || {
+        std::process::Command::new(bin)
+            .args([
+                "seed-demo",
+                "--database-url",
+                &db.url,
+                "--families",
+                "35",
+                "--as-of",
+                "2026-02-01",
+                "--seed",
+                "9",
+            ])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("seeded 35 families"));
+    let second = run();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("--force"));
+    assert_eq!(
+        db.count(r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#)
+            .await,
+        35
+    );
+}
