@@ -14,7 +14,10 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::any;
 
-async fn answer(State(count): State<Arc<AtomicU64>>, _body: axum::body::Bytes) -> impl IntoResponse {
+async fn answer(
+    State(count): State<Arc<AtomicU64>>,
+    _body: axum::body::Bytes,
+) -> impl IntoResponse {
     count.fetch_add(1, Ordering::Relaxed);
     (
         [(header::CONTENT_TYPE, "application/json")],
