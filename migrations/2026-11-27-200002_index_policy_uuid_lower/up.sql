@@ -1,0 +1,3 @@
+-- UUID lookups compare lower-case text (legacy UUIDs are varchar): this index serves them.
+-- Built without blocking writes on a live openIMIS database (DECISIONS 26).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "pn_policy_uuid_lower" ON "tblPolicy" (lower("PolicyUUID"));
