@@ -256,26 +256,6 @@ pub async fn serve_metrics(
     }))
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
-}
-
 /// The family hooks registered at start-up: the notification preferences (`tblFamilySMS`).
 pub fn family_hooks(settings: &Settings) -> crate::hooks::SharedHooks {
     Arc::new(crate::notification::PreferenceHooks::new(

@@ -286,7 +286,7 @@ pub fn sign(key: &str, message: &str) -> String {
 }
 
 /// Appends `s` as a JSON string the way Python's `json.dumps` writes it (`ensure_ascii=True`):
-/// printable ASCII as is, the usual short escapes, everything else `\uXXXX` (surrogate pairs).
+/// printable ASCII as is, the usual short escapes, everything else as `\u` and four hex digits (surrogate pairs above U+FFFF).
 pub fn python_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
