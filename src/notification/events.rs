@@ -197,7 +197,13 @@ pub struct Candidate {
 /// SQL: the not-yet-notified rule for `event` over policy alias `p` (openIMIS markers, the
 /// status-4 retry rule, and our claims; DECISIONS 16 for failed date-based events). `today` is
 /// the SQL parameter holding today's date.
-pub fn not_notified_sql(event: EventType, p: &str, today: &str) -> String {
+///
+/// `keys` bounds the policy ids the caller can hold (e.g. `"> $2"` after a keyset, or
+/// `"BETWEEN $5 AND $6"` for a chunk). It repeats the caller's own bound inside each subquery:
+/// redundant for the result, but it lets PostgreSQL read only that key range of the marker,
+/// detail and claim indexes instead of all of them, so a sweep costs O(policies), not
+/// O(chunks × notified policies).
+pub fn not_notified_sql(event: EventType, p: &str, today: &str, keys: &str) -> String {
     let marker = event.marker_column();
     let ty = event.name();
     let same_day = if event.date_based() {
@@ -207,13 +213,15 @@ pub fn not_notified_sql(event: EventType, p: &str, today: &str) -> String {
     };
     format!(
         "NOT EXISTS (SELECT 1 FROM \"tblIndicationOfPolicyNotifications\" i \
-            WHERE i.\"PolicyID\" = {p}.\"PolicyID\" AND i.\"{marker}\" IS NOT NULL \
+            WHERE i.\"PolicyID\" = {p}.\"PolicyID\" AND i.\"PolicyID\" {keys} \
+              AND i.\"{marker}\" IS NOT NULL \
               AND NOT (i.\"{marker}\" < {SENTINEL_BEFORE} AND EXISTS ( \
                 SELECT 1 FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
-                WHERE d.\"indicationID\" = {p}.\"PolicyID\" AND d.notification_type = '{ty}' \
-                  AND d.\"Status\" = 4))) \
+                WHERE d.\"indicationID\" = {p}.\"PolicyID\" AND d.\"indicationID\" {keys} \
+                  AND d.notification_type = '{ty}' AND d.\"Status\" = 4))) \
          AND NOT EXISTS (SELECT 1 FROM pn_notification_claim c \
-            WHERE c.policy_id = {p}.\"PolicyID\" AND c.notification_type = '{ty}' \
+            WHERE c.policy_id = {p}.\"PolicyID\" AND c.policy_id {keys} \
+              AND c.notification_type = '{ty}' \
               AND (c.state IN (1, 6) {same_day}))"
     )
 }
@@ -242,7 +250,7 @@ pub async fn detect_chunk(
 /// The detection query of `event` (`$1` today, `$2` last key, `$3` limit, `$4` time zone).
 pub fn detection_sql(event: EventType, module: &ModuleSettings) -> String {
     let predicate = event.predicate(module);
-    let not_notified = not_notified_sql(event, "p", "$1");
+    let not_notified = not_notified_sql(event, "p", "$1", "> $2");
     let approved = approved_sql("p");
     let member_phone = phone_present_sql("m.\"Phone\"");
     format!(

@@ -93,11 +93,13 @@ pub async fn record_rejections(
         return Ok(());
     }
     let ids: Vec<i32> = rejects.iter().map(|r| r.0).collect();
+    let first = ids.iter().copied().min().unwrap_or(0);
+    let last = ids.iter().copied().max().unwrap_or(0);
     let statuses: Vec<i16> = rejects.iter().map(|r| r.1.code()).collect();
     let reasons: Vec<String> = rejects.iter().map(|r| r.2.clone()).collect();
     let marker = event.marker_column();
     let ty = event.name();
-    let still = not_notified_sql(event, "r", "$4");
+    let still = not_notified_sql(event, "r", "$4", "BETWEEN $5 AND $6");
     let sql = format!(
         "WITH r AS (SELECT * FROM unnest($1::int[], $2::int2[], $3::text[]) AS r(\"PolicyID\", status, reason)), \
          todo AS (SELECT * FROM r WHERE {still}), \
@@ -110,7 +112,7 @@ pub async fn record_rejections(
          upd AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" d \
              SET \"Status\" = todo.status, details = todo.reason, \"ValidityFrom\" = now() \
              FROM todo WHERE d.\"indicationID\" = todo.\"PolicyID\" \
-               AND d.notification_type = '{ty}' AND d.\"Status\" = 4 \
+               AND d.\"indicationID\" BETWEEN $5 AND $6 AND d.notification_type = '{ty}' AND d.\"Status\" = 4 \
              RETURNING d.\"indicationID\") \
          INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
              (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
@@ -129,6 +131,8 @@ pub async fn record_rejections(
             .bind::<Array<Int2>, _>(&statuses)
             .bind::<Array<Text>, _>(&reasons)
             .bind::<Date, _>(today)
+            .bind::<Int4, _>(first)
+            .bind::<Int4, _>(last)
             .execute(c)
             .await?;
         Ok(())

@@ -167,10 +167,35 @@ impl Sender {
         })
     }
 
+    /// One sweep as a pipeline: a producer detects, decides and records rejections chunk by
+    /// chunk on its own connection, handing the messages to send over a bounded channel; the
+    /// consumer sends them with bounded concurrency meanwhile. Detection of the next chunk thus
+    /// overlaps sending of the current one, and memory stays bounded by the channel.
     async fn sweep_inner(
         &self,
         today: NaiveDate,
         opts: &SweepOptions,
+    ) -> Result<SweepReport, SenderError> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Message>(CHUNK as usize);
+        let (produced, consumed) =
+            tokio::join!(self.produce(today, opts, tx), self.consume(today, opts, rx));
+        // A failed producer still lets the consumer send what was already decided; a failed
+        // consumer drops the channel, which stops the producer at its next message.
+        let mut report = produced?;
+        let sent = consumed?;
+        for (key, n) in sent.counts {
+            *report.counts.entry(key).or_default() += n;
+        }
+        Ok(report)
+    }
+
+    /// Detects and decides every enabled event, records rejections, and passes the messages
+    /// to send to `tx` (or lists them in the report on a dry run).
+    async fn produce(
+        &self,
+        today: NaiveDate,
+        opts: &SweepOptions,
+        tx: tokio::sync::mpsc::Sender<Message>,
     ) -> Result<SweepReport, SenderError> {
         let mut report = SweepReport {
             as_of: Some(today),
@@ -183,7 +208,6 @@ impl Sender {
             settings,
             catalogs: &self.catalogs,
         };
-        let stopped = |opts: &SweepOptions| opts.stop.as_ref().is_some_and(|s| *s.borrow());
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         for event in EventType::ALL {
             if !event.enabled(&settings.module.eligible_notification_types) {
@@ -191,7 +215,7 @@ impl Sender {
             }
             let mut after = 0;
             loop {
-                if stopped(opts) {
+                if stop_requested(opts) {
                     tracing::info!("stopping: shutdown requested");
                     return Ok(report);
                 }
@@ -230,25 +254,46 @@ impl Sender {
                 for (_, status, _) in &rejects {
                     metrics::counter!("pn_notifications_total", "event" => event.name(), "gateway" => "none", "outcome" => status.label()).increment(1);
                 }
-                let concurrency = settings.service.send_concurrency.max(1);
-                let results: Vec<Result<&'static str, SenderError>> = futures::stream::iter(sends)
-                    .map(|m| self.deliver(m, today, opts))
-                    .buffer_unordered(concurrency)
-                    .collect()
-                    .await;
-                for r in results {
-                    let label = r?;
-                    report.add(event, label);
-                    if let Some(pb) = &opts.progress {
-                        pb.inc(1);
-                        pb.set_message(format!(
-                            "{} sent, {} failed, {} unknown",
-                            report.total("sent"),
-                            report.total("failed"),
-                            report.total("unknown")
-                        ));
+                for m in sends {
+                    if tx.send(m).await.is_err() {
+                        // The consumer stopped (its error is reported by the sweep).
+                        return Ok(report);
                     }
                 }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sends the messages from `rx` with bounded concurrency; counts their outcomes.
+    async fn consume(
+        &self,
+        today: NaiveDate,
+        opts: &SweepOptions,
+        rx: tokio::sync::mpsc::Receiver<Message>,
+    ) -> Result<SweepReport, SenderError> {
+        let mut report = SweepReport::default();
+        let concurrency = self.settings.service.send_concurrency.max(1);
+        let messages =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+        let outcomes = messages
+            .map(|m| {
+                let event = m.event;
+                async move { (event, self.deliver(m, today, opts).await) }
+            })
+            .buffer_unordered(concurrency);
+        let mut outcomes = std::pin::pin!(outcomes);
+        while let Some((event, r)) = outcomes.next().await {
+            let label = r?;
+            report.add(event, label);
+            if let Some(pb) = &opts.progress {
+                pb.inc(1);
+                pb.set_message(format!(
+                    "{} sent, {} failed, {} unknown",
+                    report.total("sent"),
+                    report.total("failed"),
+                    report.total("unknown")
+                ));
             }
         }
         Ok(report)
@@ -261,7 +306,7 @@ impl Sender {
         today: NaiveDate,
         opts: &SweepOptions,
     ) -> Result<&'static str, SenderError> {
-        if opts.stop.as_ref().is_some_and(|s| *s.borrow()) {
+        if stop_requested(opts) {
             return Ok("not_started");
         }
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
@@ -308,6 +353,11 @@ impl Sender {
     pub async fn send_test(&self, phone: &str, text: &str) -> super::gateway::ChainResult {
         self.chain.send(phone, text).await
     }
+}
+
+/// Whether the service asked the sweep to stop.
+fn stop_requested(opts: &SweepOptions) -> bool {
+    opts.stop.as_ref().is_some_and(|s| *s.borrow())
 }
 
 /// The detail statuses a summary may show, in order.
