@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::config::{EligibleNotificationTypes, ModuleSettings};
 use crate::db::DbError;
-use crate::families::rules::{approved_sql, phone_present_sql};
+use crate::families::rules::phone_present_sql;
 
 /// Markers before this instant are openIMIS's "attempted, not sent" sentinel (`0001-01-01`).
 pub const SENTINEL_BEFORE: &str = "'0002-01-01 00:00:00+00'::timestamptz";
@@ -184,8 +184,12 @@ pub struct Candidate {
     pub last_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     pub head_phone: Option<String>,
+    /// The first current member's phone, read only when the head's phone has no digit (the
+    /// only case where the recipient rule falls back to it).
     #[diesel(sql_type = Nullable<Text>)]
     pub member_phone: Option<String>,
+    /// DECISIONS 2, as `families::rules::approved_sql`, read with the language in one probe
+    /// of the family's `tblFamilySMS` row.
     #[diesel(sql_type = Bool)]
     pub approved: bool,
     #[diesel(sql_type = Nullable<Text>)]
@@ -251,7 +255,6 @@ pub async fn detect_chunk(
 pub fn detection_sql(event: EventType, module: &ModuleSettings) -> String {
     let predicate = event.predicate(module);
     let not_notified = not_notified_sql(event, "p", "$1", "> $2");
-    let approved = approved_sql("p");
     let member_phone = phone_present_sql("m.\"Phone\"");
     format!(
         "SELECT p.\"PolicyID\" AS policy_id, p.\"FamilyID\" AS family_id, \
@@ -261,12 +264,11 @@ pub fn detection_sql(event: EventType, module: &ModuleSettings) -> String {
             (f.\"FamilyID\" IS NOT NULL AND h.\"InsureeID\" IS NOT NULL) AS family_found, \
             h.\"CHFID\"::text AS chfid, h.\"OtherNames\"::text AS other_names, \
             h.\"LastName\"::text AS last_name, h.\"Phone\"::text AS head_phone, \
+            CASE WHEN h.\"Phone\" ~ '[0-9]' THEN NULL ELSE \
             (SELECT m.\"Phone\"::text FROM \"tblInsuree\" m WHERE m.\"FamilyID\" = p.\"FamilyID\" \
                 AND m.\"ValidityTo\" IS NULL AND {member_phone} ORDER BY m.\"InsureeID\" LIMIT 1) \
-                AS member_phone, \
-            {approved} AS approved, \
-            (SELECT s.\"LanguageOfSMS\"::text FROM \"tblFamilySMS\" s \
-                WHERE s.\"FamilyID\" = p.\"FamilyID\" AND s.\"ValidityTo\" IS NULL LIMIT 1) AS language, \
+            END AS member_phone, \
+            COALESCE(sms.approved, FALSE) AS approved, sms.language AS language, \
             GREATEST(COALESCE(p.\"PolicyValue\", 0) - COALESCE((SELECT sum(pm.\"Amount\") \
                 FROM \"tblPremium\" pm WHERE pm.\"PolicyID\" = p.\"PolicyID\" \
                 AND pm.\"ValidityTo\" IS NULL AND pm.\"isPhotoFee\" IS NOT TRUE), 0), 0)::numeric(18,2)::text \
@@ -275,6 +277,9 @@ pub fn detection_sql(event: EventType, module: &ModuleSettings) -> String {
          LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL \
          LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\" \
          LEFT JOIN \"tblProduct\" pr ON pr.\"ProdID\" = p.\"ProdID\" \
+         LEFT JOIN LATERAL (SELECT bool_or(s.\"ApprovalOfSMS\") AS approved, \
+                min(s.\"LanguageOfSMS\")::text AS language FROM \"tblFamilySMS\" s \
+                WHERE s.\"FamilyID\" = p.\"FamilyID\" AND s.\"ValidityTo\" IS NULL) sms ON TRUE \
          WHERE p.\"ValidityTo\" IS NULL AND p.\"PolicyID\" > $2 \
            AND {predicate} \
            AND {not_notified} \
