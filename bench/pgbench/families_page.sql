@@ -1,16 +1,22 @@
 -- pgbench baseline of the families page (bench/run "families" and "families_district"): the
 -- statements the service issues for one request, in order, as logged with log_statement=all:
--- the pool's connection check, the user lookup of the JWT, the count, the page of ids, then the
--- dataloader batches (families, head insurees, location chain). Variables (-D): scoped (0/1),
--- district_uuid, fam_ids, head_ids, loc_ids (comma lists of the page's rows, computed by bench/run).
+-- the pool's connection check, the user lookup of the JWT, the count (in a transaction of its own
+-- that turns parallel workers off, BEGIN and SET LOCAL in one round trip: count_serially in
+-- src/families/query.rs), the page of ids, then the dataloader batches (families, head insurees,
+-- location chain). Variables (-D): scoped (0/1), district_uuid, fam_ids, head_ids, loc_ids (comma
+-- lists of the page's rows, computed by bench/run).
 SELECT 1;
 SELECT u."UserID" AS user_id, u."LoginName"::text AS login, u."LanguageID"::text AS language, u."StoredPassword"::text AS stored_password, u."PrivateKey"::text AS private_key, (SELECT cu."id" FROM "core_User" cu WHERE cu."username" = u."LoginName" LIMIT 1) AS core_user_id, ARRAY(SELECT DISTINCT rr."RightID" FROM "tblUserRole" ur JOIN "tblRole" r ON r."RoleID" = ur."RoleID" AND r."ValidityTo" IS NULL JOIN "tblRoleRight" rr ON rr."RoleID" = r."RoleID" AND rr."ValidityTo" IS NULL WHERE ur."UserID" = u."UserID" AND ur."ValidityTo" IS NULL ORDER BY 1) AS rights, EXISTS (SELECT 1 FROM "tblUserRole" ur JOIN "tblRole" r ON r."RoleID" = ur."RoleID" AND r."ValidityTo" IS NULL WHERE ur."UserID" = u."UserID" AND ur."ValidityTo" IS NULL AND r."IsSystem" = 64) AS is_admin, ARRAY(SELECT DISTINCT ud."LocationId" FROM "tblUsersDistricts" ud WHERE ud."UserID" = u."UserID" AND ud."ValidityTo" IS NULL ORDER BY 1) AS districts FROM "tblUsers" u WHERE u."LoginName" = 'Admin' AND u."ValidityTo" IS NULL ORDER BY u."UserID" LIMIT 1;
 SELECT 1;
 \if :scoped
+BEGIN \; SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT count(*) AS n FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND f."LocationId" IN (SELECT p0."LocationId" FROM "tblLocations" p0 JOIN "tblLocations" p1 ON p1."LocationId" = p0."ParentLocationId" JOIN "tblLocations" p2 ON p2."LocationId" = p1."ParentLocationId" WHERE lower(p2."LocationUUID") = lower(':district_uuid')) AND (EXISTS (SELECT 1 FROM "tblFamilySMS" ap_s WHERE ap_s."FamilyID" = f."FamilyID" AND ap_s."ValidityTo" IS NULL AND ap_s."ApprovalOfSMS") AND EXISTS (SELECT 1 FROM "tblInsuree" hp_m WHERE hp_m."FamilyID" = f."FamilyID" AND hp_m."ValidityTo" IS NULL AND btrim(COALESCE(hp_m."Phone", '')) <> ''));
+COMMIT;
 SELECT f."FamilyID" AS id FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND f."LocationId" IN (SELECT p0."LocationId" FROM "tblLocations" p0 JOIN "tblLocations" p1 ON p1."LocationId" = p0."ParentLocationId" JOIN "tblLocations" p2 ON p2."LocationId" = p1."ParentLocationId" WHERE lower(p2."LocationUUID") = lower(':district_uuid')) AND (EXISTS (SELECT 1 FROM "tblFamilySMS" ap_s WHERE ap_s."FamilyID" = f."FamilyID" AND ap_s."ValidityTo" IS NULL AND ap_s."ApprovalOfSMS") AND EXISTS (SELECT 1 FROM "tblInsuree" hp_m WHERE hp_m."FamilyID" = f."FamilyID" AND hp_m."ValidityTo" IS NULL AND btrim(COALESCE(hp_m."Phone", '')) <> '')) ORDER BY f."ValidityFrom" DESC NULLS LAST, f."FamilyID" DESC LIMIT 11 OFFSET 0;
 \else
+BEGIN \; SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT count(*) AS n FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND (EXISTS (SELECT 1 FROM "tblFamilySMS" ap_s WHERE ap_s."FamilyID" = f."FamilyID" AND ap_s."ValidityTo" IS NULL AND ap_s."ApprovalOfSMS") AND EXISTS (SELECT 1 FROM "tblInsuree" hp_m WHERE hp_m."FamilyID" = f."FamilyID" AND hp_m."ValidityTo" IS NULL AND btrim(COALESCE(hp_m."Phone", '')) <> ''));
+COMMIT;
 SELECT f."FamilyID" AS id FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND (EXISTS (SELECT 1 FROM "tblFamilySMS" ap_s WHERE ap_s."FamilyID" = f."FamilyID" AND ap_s."ValidityTo" IS NULL AND ap_s."ApprovalOfSMS") AND EXISTS (SELECT 1 FROM "tblInsuree" hp_m WHERE hp_m."FamilyID" = f."FamilyID" AND hp_m."ValidityTo" IS NULL AND btrim(COALESCE(hp_m."Phone", '')) <> '')) ORDER BY f."ValidityFrom" DESC NULLS LAST, f."FamilyID" DESC LIMIT 11 OFFSET 0;
 \endif
 SELECT "tblFamilies"."FamilyID", "tblFamilies"."FamilyUUID", "tblFamilies"."InsureeID", "tblFamilies"."LocationId", "tblFamilies"."Poverty", "tblFamilies"."FamilyType", "tblFamilies"."FamilyAddress", "tblFamilies"."isOffline", "tblFamilies"."Ethnicity", "tblFamilies"."ConfirmationNo", "tblFamilies"."ConfirmationType", "tblFamilies"."ValidityFrom", "tblFamilies"."ValidityTo", "tblFamilies"."LegacyID", "tblFamilies"."AuditUserID", "tblFamilies"."JsonExt" FROM "tblFamilies" WHERE ("tblFamilies"."FamilyID" = ANY(ARRAY[:fam_ids]));

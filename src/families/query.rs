@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Timestamptz, Varchar};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use serde_json::Value;
 
 use crate::db::schema::{
@@ -633,8 +633,7 @@ pub async fn families(
         let q = sql.query(format!(
             "SELECT count(*) AS n FROM \"tblFamilies\" f{where_clause}"
         ));
-        let row: CountRow = q.get_result(conn).await?;
-        Some(row.n)
+        Some(count_serially(conn, q).await?)
     } else {
         None
     };
@@ -651,6 +650,38 @@ pub async fn families(
     let ids: Vec<i32> = ids.into_iter().map(|r| r.id).collect();
     let rows = families_by_ids(conn, &ids).await?;
     Ok(Page { rows, total })
+}
+
+/// Runs a `SELECT count(*) AS n` without parallel workers, in a transaction of its own.
+///
+/// A count visits every matching family. With the rule indexes (`pn_families_current`,
+/// `pn_family_sms_approved_current`, `pn_insuree_family_phone_current`) its cheapest plan is a
+/// merge of index-only scans, but the planner prefers a parallel hash plan that costs several times
+/// the CPU: at 32 concurrent clients on 100,000 families the page's statements ran at ~15 instead
+/// of ~45 per second (pgbench, bench/pgbench/families_page.sql). `SET LOCAL` lasts until the end
+/// of this transaction only; every other statement keeps the server's settings. `BEGIN` and
+/// `SET LOCAL` go in one round trip, so `conn` must not be in a transaction already.
+async fn count_serially(
+    conn: &mut AsyncPgConnection,
+    query: diesel::query_builder::BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>,
+) -> Result<i64, QueryError> {
+    AnsiTransactionManager::begin_transaction_sql(
+        conn,
+        "BEGIN; SET LOCAL max_parallel_workers_per_gather = 0",
+    )
+    .await?;
+    match query.get_result::<CountRow>(conn).await {
+        Ok(row) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(row.n)
+        }
+        Err(e) => {
+            // The query's error is the one to report; a failed rollback marks the connection
+            // broken, so the pool does not hand it out again.
+            let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+            Err(e.into())
+        }
+    }
 }
 
 /// Families by ids, in the order of `ids` (missing ones skipped).

@@ -5,15 +5,22 @@
 use std::fmt;
 
 /// SQL: the family `f` has at least one current member whose phone is non-empty after trimming.
+///
+/// The partial index `pn_insuree_family_phone_current` carries the same condition, so PostgreSQL
+/// answers this from the index alone; change both together (a test checks they agree).
 pub fn has_phone_sql(f: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM \"tblInsuree\" hp_m WHERE hp_m.\"FamilyID\" = {f}.\"FamilyID\" \
-         AND hp_m.\"ValidityTo\" IS NULL AND btrim(COALESCE(hp_m.\"Phone\", '')) <> '')"
+         AND hp_m.\"ValidityTo\" IS NULL AND {})",
+        phone_present_sql("hp_m.\"Phone\"")
     )
 }
 
 /// SQL: the family `f` approved notifications (a current `tblFamilySMS` row with approval true).
 /// A family without a row has not approved.
+///
+/// The partial index `pn_family_sms_approved_current` carries the same condition; change both
+/// together (a test checks they agree).
 pub fn approved_sql(f: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM \"tblFamilySMS\" ap_s WHERE ap_s.\"FamilyID\" = {f}.\"FamilyID\" \
@@ -170,6 +177,30 @@ mod tests {
         assert!(NotificationMode::from_json(&serde_json::json!(5)).is_err());
         assert!(NotificationMode::from_json(&serde_json::json!(1.5)).is_err());
         assert!(NotificationMode::from_json(&serde_json::Value::Null).is_err());
+    }
+
+    #[test]
+    fn rule_indexes_carry_the_rules_conditions() {
+        // PostgreSQL uses a partial index only when the query's condition implies the index's, so
+        // the indexes' WHERE clauses must stay the rules' text.
+        let phone_index = include_str!(
+            "../../migrations/2026-11-27-300002_index_insuree_family_phone_current/up.sql"
+        );
+        let phone = phone_present_sql("\"Phone\"");
+        assert!(phone_index.contains(&format!("WHERE \"ValidityTo\" IS NULL AND {phone};")));
+        assert_eq!(phone, "btrim(COALESCE(\"Phone\", '')) <> ''");
+        assert!(has_phone_sql("f").contains(&format!(
+            "hp_m.\"ValidityTo\" IS NULL AND {})",
+            phone_present_sql("hp_m.\"Phone\"")
+        )));
+
+        let approved_index = include_str!(
+            "../../migrations/2026-11-27-300003_index_family_sms_approved_current/up.sql"
+        );
+        assert!(approved_index.contains("WHERE \"ValidityTo\" IS NULL AND \"ApprovalOfSMS\";"));
+        assert!(
+            approved_sql("f").contains("ap_s.\"ValidityTo\" IS NULL AND ap_s.\"ApprovalOfSMS\")")
+        );
     }
 
     #[test]

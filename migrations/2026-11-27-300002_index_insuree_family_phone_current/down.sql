@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS "pn_insuree_family_phone_current";

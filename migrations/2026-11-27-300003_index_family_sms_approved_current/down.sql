@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS "pn_family_sms_approved_current";
