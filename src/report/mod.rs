@@ -59,8 +59,19 @@ impl Format {
 /// Renders the PDF: rows are read in chunks by an async task and drawn on a blocking thread as
 /// they arrive, so at most a few chunks of rows are in memory besides the document.
 pub async fn render_pdf(pool: Pool, report: PreparedReport) -> Result<Vec<u8>, ReportError> {
+    render_pdf_chunked(pool, report, data::CHUNK).await
+}
+
+/// [`render_pdf`] with chunks of at most `chunk` rows: at most four chunks are in memory at once
+/// (two in the channel, one being drawn, one being read). `tests/report_memory.rs` uses small
+/// chunks to check that the memory does not grow with the number of rows.
+pub async fn render_pdf_chunked(
+    pool: Pool,
+    report: PreparedReport,
+    chunk: usize,
+) -> Result<Vec<u8>, ReportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<ReportRow>, ReportError>>(2);
-    let rows = report.rows(pool);
+    let rows = report.rows_chunked(pool, chunk);
     let producer = tokio::spawn(async move {
         let mut rows = std::pin::pin!(rows);
         while let Some(chunk) = rows.next().await {

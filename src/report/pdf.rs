@@ -56,8 +56,8 @@ const COLUMNS: [(&str, f32); 9] = [
     ("Last name", 104.0),
     ("Given names", 118.0),
     ("Phone", 82.0),
-    ("Approval", 52.0),
-    ("Language", 48.0),
+    ("Approval", 46.0),
+    ("Language", 54.0),
     ("Last name", 104.0),
     ("Given names", 114.0),
     ("Phone", 82.0),
@@ -515,11 +515,13 @@ impl<'a> Layout<'a> {
             color: FRAME,
             width: 1.0,
         });
+        // The families column is the widest: its counts stand in two sub-columns, so that seven-
+        // digit counts fit without being shortened.
         let cols = [
-            (MARGIN + PAD + 3.0, 195.0),
-            (MARGIN + 210.0, 180.0),
-            (MARGIN + 400.0, 180.0),
-            (MARGIN + 590.0, CONTENT_W - 590.0 - PAD),
+            (MARGIN + PAD + 3.0, 185.0),
+            (MARGIN + 200.0, 165.0),
+            (MARGIN + 375.0, 155.0),
+            (MARGIN + 540.0, CONTENT_W - 540.0 - PAD),
         ];
         let captions = ["LOCATION", "ENROLMENT OFFICER", "MODE", "FAMILIES"];
         for (i, cap) in captions.iter().enumerate() {
@@ -541,24 +543,10 @@ impl<'a> Layout<'a> {
             None => ("All officers".to_string(), String::new()),
         };
         let mode = self.header.mode_label.clone();
-        let lines: [[String; 3]; 4] = [
+        let lines: [[String; 3]; 3] = [
             [region, district, String::new()],
             [officer_code, officer_name, String::new()],
             [format!("Mode {}", self.header.mode), mode, String::new()],
-            [
-                format!("Listed: {}", self.listed),
-                format!(
-                    "Approval and phone: {}   Approval only: {}",
-                    self.counts.get(NotificationMode::ApprovalAndPhone),
-                    self.counts.get(NotificationMode::ApprovalOnly)
-                ),
-                format!(
-                    "Phone only: {}   Neither: {}   All: {}",
-                    self.counts.get(NotificationMode::PhoneOnly),
-                    self.counts.get(NotificationMode::Neither),
-                    self.counts.get(NotificationMode::All)
-                ),
-            ],
         ];
         for (i, col) in lines.iter().enumerate() {
             for (j, line) in col.iter().enumerate() {
@@ -573,6 +561,34 @@ impl<'a> Layout<'a> {
                     cols[i].1,
                 );
             }
+        }
+        // Families: the listed count beside the selection's total ("All", before the mode
+        // filter), then the count per mode in two sub-columns.
+        let (x, w) = cols[3];
+        let split = 142.0;
+        let c = |m| self.counts.get(m);
+        let families = [
+            (
+                format!("Listed: {}", self.listed),
+                format!("All: {}", c(NotificationMode::All)),
+            ),
+            (
+                format!(
+                    "Approval and phone: {}",
+                    c(NotificationMode::ApprovalAndPhone)
+                ),
+                format!("Phone only: {}", c(NotificationMode::PhoneOnly)),
+            ),
+            (
+                format!("Approval only: {}", c(NotificationMode::ApprovalOnly)),
+                format!("Neither: {}", c(NotificationMode::Neither)),
+            ),
+        ];
+        for (j, (left, right)) in families.iter().enumerate() {
+            let y = top + 26.0 + 13.0 * j as f32;
+            let (size, bold) = if j == 0 { (9.5, true) } else { (8.5, false) };
+            self.cell(x, y, size, bold, BLACK, left, split - 4.0);
+            self.cell(x + split, y, 8.5, false, BLACK, right, w - split);
         }
         let mut y = top + h + 8.0;
         if !self.filter_lines.is_empty() {
@@ -670,7 +686,25 @@ impl<'a> Layout<'a> {
             if new_municipality {
                 h += MUNICIPALITY_H;
             }
-            self.ensure(h)?;
+            if self.ensure(h)? && !new_district {
+                // A new page in the middle of a district (or municipality): say where the next
+                // heading belongs.
+                let t = if new_municipality {
+                    format!("{} (continued)", group.district)
+                } else {
+                    format!("{} › {} (continued)", group.district, group.municipality)
+                };
+                self.cell(
+                    MARGIN + PAD,
+                    self.y + 9.0,
+                    7.8,
+                    false,
+                    GREY,
+                    &t,
+                    CONTENT_W - 2.0 * PAD,
+                );
+                self.y += CONTINUED_H;
+            }
             if new_district {
                 self.y += GROUP_GAP;
                 let t = format!("District: {}", group.district);
