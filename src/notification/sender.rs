@@ -189,13 +189,52 @@ impl Sender {
         Ok(report)
     }
 
-    /// Detects and decides every enabled event, records rejections, and passes the messages
-    /// to send to `tx` (or lists them in the report on a dry run).
+    /// Detects and decides every enabled event; passes the messages to send to `tx` (or lists
+    /// them in the report on a dry run) and the rejections to a recorder that writes them on a
+    /// connection of its own, so that writing one chunk's rejections overlaps detecting the next.
     async fn produce(
         &self,
         today: NaiveDate,
         opts: &SweepOptions,
         tx: tokio::sync::mpsc::Sender<Message>,
+    ) -> Result<SweepReport, SenderError> {
+        let (rtx, rrx) = tokio::sync::mpsc::channel::<Rejections>(2);
+        let (detected, recorded) = tokio::join!(
+            self.detect(today, opts, tx, rtx),
+            self.record_rejections(today, rrx)
+        );
+        let report = detected?;
+        recorded?;
+        Ok(report)
+    }
+
+    /// Writes the rejections from `rx`, a chunk per transaction.
+    async fn record_rejections(
+        &self,
+        today: NaiveDate,
+        mut rx: tokio::sync::mpsc::Receiver<Rejections>,
+    ) -> Result<(), SenderError> {
+        let mut conn = None;
+        while let Some((event, rejects)) = rx.recv().await {
+            let c = match &mut conn {
+                Some(c) => c,
+                None => conn.insert(self.pool.get().await.map_err(DbError::from)?),
+            };
+            records::record_rejections(c, event, today, &rejects).await?;
+            for (_, status, _) in &rejects {
+                metrics::counter!("pn_notifications_total", "event" => event.name(), "gateway" => "none", "outcome" => status.label()).increment(1);
+            }
+        }
+        Ok(())
+    }
+
+    /// The detection loop of [`Self::produce`].
+    async fn detect(
+        &self,
+        today: NaiveDate,
+        opts: &SweepOptions,
+        tx: tokio::sync::mpsc::Sender<Message>,
+        rejections: tokio::sync::mpsc::Sender<Rejections>,
     ) -> Result<SweepReport, SenderError> {
         let mut report = SweepReport {
             as_of: Some(today),
@@ -250,9 +289,9 @@ impl Sender {
                     }
                     continue;
                 }
-                records::record_rejections(&mut conn, event, today, &rejects).await?;
-                for (_, status, _) in &rejects {
-                    metrics::counter!("pn_notifications_total", "event" => event.name(), "gateway" => "none", "outcome" => status.label()).increment(1);
+                if !rejects.is_empty() && rejections.send((event, rejects)).await.is_err() {
+                    // The recorder stopped (its error is reported by the sweep).
+                    return Ok(report);
                 }
                 for m in sends {
                     if tx.send(m).await.is_err() {
@@ -354,6 +393,9 @@ impl Sender {
         self.chain.send(phone, text).await
     }
 }
+
+/// One chunk's rejected candidates of one event: (policy, status, reason).
+type Rejections = (EventType, Vec<(i32, DetailStatus, String)>);
 
 /// Whether the service asked the sweep to stop.
 fn stop_requested(opts: &SweepOptions) -> bool {
