@@ -663,6 +663,20 @@ impl<'a> Layout<'a> {
         bottom + 1.0
     }
 
+    /// The grey "… (continued)" line at the top of a page that starts inside a group.
+    fn continued_line(&mut self, text: &str) {
+        self.cell(
+            MARGIN + PAD,
+            self.y + 9.0,
+            7.8,
+            false,
+            GREY,
+            text,
+            CONTENT_W - 2.0 * PAD,
+        );
+        self.y += CONTINUED_H;
+    }
+
     fn ensure(&mut self, h: f32) -> Result<bool, ReportError> {
         if self.page == 0 || self.y + h > BODY_BOTTOM {
             self.start_page()?;
@@ -694,16 +708,7 @@ impl<'a> Layout<'a> {
                 } else {
                     format!("{} › {} (continued)", group.district, group.municipality)
                 };
-                self.cell(
-                    MARGIN + PAD,
-                    self.y + 9.0,
-                    7.8,
-                    false,
-                    GREY,
-                    &t,
-                    CONTENT_W - 2.0 * PAD,
-                );
-                self.y += CONTINUED_H;
+                self.continued_line(&t);
             }
             if new_district {
                 self.y += GROUP_GAP;
@@ -766,16 +771,7 @@ impl<'a> Layout<'a> {
                 "{} › {} › {} (continued)",
                 group.district, group.municipality, group.village
             );
-            self.cell(
-                MARGIN + PAD,
-                self.y + 9.0,
-                7.8,
-                false,
-                GREY,
-                &t,
-                CONTENT_W - 2.0 * PAD,
-            );
-            self.y += CONTINUED_H;
+            self.continued_line(&t);
         }
         if let Some(r) = row {
             if self.zebra {
