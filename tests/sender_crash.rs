@@ -1,6 +1,7 @@
 //! The real binary: a dry run lists and records nothing; a sweep killed with SIGKILL while the
 //! gateway holds a request leaves exactly one unknown outcome, and the rerun sends every other
-//! message once and never repeats the one in doubt.
+//! message once and never repeats the one in doubt. A graceful stop (shutdown) leaves nothing in
+//! doubt.
 
 mod sender_common;
 mod support;
@@ -197,4 +198,90 @@ async fn send_test_goes_through_the_chosen_provider() {
             .await,
         0
     );
+}
+
+/// A shutdown during a sweep (what `serve` does on SIGTERM): no new message is claimed, the
+/// requests in flight finish and are recorded, nothing is left in doubt, and the next sweep
+/// sends exactly the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_sweep_records_what_left_and_the_next_sends_the_rest() {
+    let db = TestDb::new().await;
+    let fake = FakeEga::start(Mode::Slow).await;
+    product(&db, 1, "P1", None).await;
+    for f in 1..=20 {
+        family(&db, f, Some(&format!("07130000{f:02}")), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    let toml = format!(
+        "[service]\nsend_concurrency = 1\n\n{ALL_EVENTS}\n{}",
+        fake.provider_toml(30)
+    );
+    let s = sender(&db, settings(&toml));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweep = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.sweep(policy_notification::notification::sender::SweepOptions {
+                as_of: Some(d(6, 15)),
+                stop: Some(stop_rx),
+                ..Default::default()
+            })
+            .await
+        })
+    };
+    let started = Instant::now();
+    while fake.count() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sweep did not start sending"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop_tx.send(true).unwrap();
+    let report = sweep.await.unwrap().unwrap();
+    let sent = report.total("sent") as usize;
+    let not_started = report.total("not_started") as usize;
+    assert_eq!(
+        sent,
+        fake.count(),
+        "every request that left is recorded as sent"
+    );
+    assert!(sent < 20, "the stop took effect ({sent} sent)");
+    assert_eq!(sent + not_started, 20, "{:?}", report.counts);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 1")
+            .await as usize,
+        sent
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" <> 1 \
+                  AND notification_type = 'starting_of_policy'")
+            .await,
+        0,
+        "nothing in doubt (the activation events are rejected: the start message covers them)"
+    );
+
+    // The next sweep sends the rest, once each.
+    let report = s
+        .sweep(policy_notification::notification::sender::SweepOptions {
+            as_of: Some(d(6, 15)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.total("sent") as usize, 20 - sent);
+    assert_eq!(fake.count(), 20);
+    let recipients: std::collections::BTreeSet<String> = fake
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let outer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            let inner: serde_json::Value =
+                serde_json::from_str(outer["data"].as_str().unwrap()).unwrap();
+            inner["recipients"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(recipients.len(), 20, "each family's message exactly once");
 }

@@ -409,6 +409,7 @@ pub fn outcome_labels() -> Vec<&'static str> {
         "failed",
         "unknown",
         "claimed_elsewhere",
+        "not_started",
         "would_send",
     ];
     for s in [
