@@ -106,7 +106,8 @@ struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
     /// Demo mode: seed demo data into an empty database, enable all six notification events with
-    /// the text-file provider, and generate a JWT secret when none is configured.
+    /// the text-file provider, run one notification sweep at start, and generate a JWT secret
+    /// when none is configured.
     #[arg(long)]
     demo: bool,
     #[command(flatten)]
@@ -386,6 +387,7 @@ async fn serve_on(
         state.settings.trigger_hours(),
         state.settings.service.timezone,
         stop_rx,
+        args.demo,
     ));
     let stop = stop_tx.clone();
     let shutdown = async move {

@@ -1,6 +1,7 @@
 //! The embedded default through the binary: `serve` runs a private PostgreSQL in its data folder,
 //! answers `/health`, stops everything on SIGTERM, keeps its data across restarts; missing server
-//! binaries and an unmigrated external database are clear errors.
+//! binaries and an unmigrated external database are clear errors; `serve --demo` seeds its data and
+//! sends the demo's messages into text files at start.
 mod support;
 
 use std::fs;
@@ -36,6 +37,11 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
+        Self::start_in(None, args, env, log)
+    }
+
+    /// `start` with another working directory (where relative paths land).
+    fn start_in(cwd: Option<&Path>, args: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let out = fs::File::create(log).unwrap();
@@ -51,6 +57,9 @@ impl Server {
             .env("PN_SERVICE__JWT_SECRET", "embedded-test-secret");
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
         }
         Server {
             child: cmd.spawn().unwrap(),
@@ -377,4 +386,69 @@ async fn a_data_folder_postgres_cannot_reach_is_a_clear_error() {
     assert!(stderr.contains("--data-dir"), "{stderr}");
     assert!(!data.join("postgres").exists());
     let _ = fs::remove_dir_all(&work);
+}
+
+#[tokio::test]
+async fn demo_seeds_and_writes_the_messages_due_today_at_start() {
+    let work = scratch_dir("pn-demo");
+    let data = work.join("data");
+    let _guard = ClusterGuard(data.clone());
+    let data_arg = data.to_str().unwrap().to_string();
+    let mut server = Server::start_in(
+        Some(&work),
+        &["--demo", "--data-dir", &data_arg],
+        &[],
+        &work.join("demo.log"),
+    );
+    server.wait_healthy().await;
+    let outbox = work.join("sent_notification");
+    let messages = || {
+        fs::read_dir(&outbox)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("SMSMessage_"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let start = Instant::now();
+    while !server.output().contains("sweep finished") {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no sweep at start:\n{}",
+            server.output()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let written = messages();
+    assert!(
+        written > 0,
+        "the demo's messages due today are in {}:\n{}",
+        outbox.display(),
+        server.output()
+    );
+    let (url, _) = embedded_url(&data);
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    let sent: Vec<Count> = diesel_async::RunQueryDsl::load(
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 1",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sent[0].n as usize, written,
+        "one file per message recorded as sent"
+    );
+    drop(conn);
+    let (code, output) = server.terminate();
+    assert_eq!(code, 0, "{output}");
+    let _ = fs::remove_dir_all(&work);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }

@@ -30,9 +30,20 @@ pub fn next_run(now: DateTime<Utc>, hours: &TriggerHours, tz: Tz) -> Option<Date
     None
 }
 
-/// Runs sweeps at the trigger hours until `stop` becomes true.
-pub async fn run(sender: Sender, hours: TriggerHours, tz: Tz, mut stop: watch::Receiver<bool>) {
+/// Runs sweeps at the trigger hours until `stop` becomes true; with `sweep_at_start` (the demo)
+/// one sweep first, right away, so that its messages can be seen without waiting for a trigger
+/// hour.
+pub async fn run(
+    sender: Sender,
+    hours: TriggerHours,
+    tz: Tz,
+    mut stop: watch::Receiver<bool>,
+    sweep_at_start: bool,
+) {
     tracing::info!(hours = %hours, timezone = %tz.name(), "notification scheduler started");
+    if sweep_at_start {
+        sweep(&sender, &stop).await;
+    }
     loop {
         if *stop.borrow() {
             break;
@@ -42,20 +53,27 @@ pub async fn run(sender: Sender, hours: TriggerHours, tz: Tz, mut stop: watch::R
             break;
         };
         let wait = (at - Utc::now()).to_std().unwrap_or_default();
-        tracing::debug!(next = %at, "next notification sweep");
+        tracing::info!(next = %at, "next notification sweep");
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => { continue; }
         }
-        let opts = SweepOptions {
-            stop: Some(stop.clone()),
-            ..Default::default()
-        };
-        if let Err(e) = sender.sweep(opts).await {
-            tracing::error!(error = %e, "scheduled sweep failed; the next trigger hour retries");
-        }
+        sweep(&sender, &stop).await;
     }
     tracing::info!("notification scheduler stopped");
+}
+
+async fn sweep(sender: &Sender, stop: &watch::Receiver<bool>) {
+    if *stop.borrow() {
+        return;
+    }
+    let opts = SweepOptions {
+        stop: Some(stop.clone()),
+        ..Default::default()
+    };
+    if let Err(e) = sender.sweep(opts).await {
+        tracing::error!(error = %e, "scheduled sweep failed; the next trigger hour retries");
+    }
 }
 
 #[cfg(test)]
