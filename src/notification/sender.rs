@@ -167,10 +167,11 @@ impl Sender {
         })
     }
 
-    /// One sweep as a pipeline: a producer detects, decides and records rejections chunk by
-    /// chunk on its own connection, handing the messages to send over a bounded channel; the
-    /// consumer sends them with bounded concurrency meanwhile. Detection of the next chunk thus
-    /// overlaps sending of the current one, and memory stays bounded by the channel.
+    /// One sweep as a pipeline: a producer detects and decides chunk by chunk (its rejections
+    /// written by a recorder on a second connection), handing the messages to send over a
+    /// bounded channel; the consumer sends them with bounded concurrency meanwhile. Detection of
+    /// the next chunk thus overlaps sending of the current one, and memory stays bounded by the
+    /// channels. At most `send_concurrency` + 2 connections are in use.
     async fn sweep_inner(
         &self,
         today: NaiveDate,
