@@ -114,18 +114,7 @@ async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
     assert!(stdout.contains("starting_of_policy"), "{stdout}");
     assert!(stdout.contains("sent 4"), "{stdout}");
     assert_eq!(fake.count(), 5);
-    let recipients: std::collections::BTreeSet<String> = fake
-        .received
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let outer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-            let inner: serde_json::Value =
-                serde_json::from_str(outer["data"].as_str().unwrap()).unwrap();
-            inner["recipients"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let recipients = fake.recipients();
     assert_eq!(recipients.len(), 5, "each family's message exactly once");
     assert_eq!(
         db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 1").await,
@@ -271,17 +260,6 @@ async fn a_stopped_sweep_records_what_left_and_the_next_sends_the_rest() {
         .unwrap();
     assert_eq!(report.total("sent") as usize, 20 - sent);
     assert_eq!(fake.count(), 20);
-    let recipients: std::collections::BTreeSet<String> = fake
-        .received
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let outer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-            let inner: serde_json::Value =
-                serde_json::from_str(outer["data"].as_str().unwrap()).unwrap();
-            inner["recipients"].as_str().unwrap().to_string()
-        })
-        .collect();
+    let recipients = fake.recipients();
     assert_eq!(recipients.len(), 20, "each family's message exactly once");
 }

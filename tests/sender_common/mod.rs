@@ -296,6 +296,21 @@ impl FakeEga {
         self.received.lock().unwrap().len()
     }
 
+    /// The distinct recipients of the requests received so far.
+    pub fn recipients(&self) -> std::collections::BTreeSet<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let outer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+                let inner: serde_json::Value =
+                    serde_json::from_str(outer["data"].as_str().unwrap()).unwrap();
+                inner["recipients"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
     /// Sets the answer mode.
     pub fn set(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
