@@ -639,7 +639,8 @@ fn rights(key: &str, v: Value) -> Result<Vec<i32>, ConfigError> {
         .collect()
 }
 
-const SERVICE_KEYS: &[&str] = &[
+/// Every key `[service]` accepts (anything else is an error naming the key).
+pub const SERVICE_KEYS: &[&str] = &[
     "listen",
     "data_dir",
     "database_url",
@@ -857,7 +858,8 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
     })
 }
 
-const MODULE_KEYS: &[&str] = &[
+/// Every key `[policy_notification]` accepts, as openIMIS names them.
+pub const MODULE_KEYS: &[&str] = &[
     "providers",
     "eligibleNotificationTypes",
     "family_policy_notification_report_perms",
