@@ -712,6 +712,38 @@ fn hooks<'a>(ctx: &Context<'a>) -> Result<&'a SharedHooks, Error> {
 #[derive(Default)]
 pub struct FamilyMutation;
 
+/// Which of the two family writes `save_family` runs.
+enum FamilySave {
+    Create,
+    Update,
+}
+
+/// `createFamily` / `updateFamily`: the same input and metadata, the service call differs.
+async fn save_family(
+    ctx: &Context<'_>,
+    f: &FamilyFields,
+    how: FamilySave,
+) -> Result<MutationReceipt, Error> {
+    let caller = identity(ctx)?;
+    let m = meta(
+        ctx,
+        caller,
+        &f.client_mutation_id,
+        &f.client_mutation_label,
+        &f.client_mutation_details,
+    );
+    let (pool, hooks, actor, input) = (pool(ctx)?, hooks(ctx)?, actor(caller), family_input(f));
+    match how {
+        FamilySave::Create => {
+            mutations::create_family(pool, hooks.as_ref(), &actor, &m, &input).await
+        }
+        FamilySave::Update => {
+            mutations::update_family(pool, hooks.as_ref(), &actor, &m, &input).await
+        }
+    }
+    .map_err(|e| user_error(&e))
+}
+
 /// The family mutations (openIMIS's protocol: the outcome is in `mutationLogs`).
 #[Object]
 impl FamilyMutation {
@@ -721,24 +753,8 @@ impl FamilyMutation {
         ctx: &Context<'_>,
         input: CreateFamilyInput,
     ) -> Result<Option<CreateFamilyPayload>, Error> {
-        let caller = identity(ctx)?;
         let f = &input.fields;
-        let m = meta(
-            ctx,
-            caller,
-            &f.client_mutation_id,
-            &f.client_mutation_label,
-            &f.client_mutation_details,
-        );
-        let r = mutations::create_family(
-            pool(ctx)?,
-            hooks(ctx)?.as_ref(),
-            &actor(caller),
-            &m,
-            &family_input(f),
-        )
-        .await
-        .map_err(|e| user_error(&e))?;
+        let r = save_family(ctx, f, FamilySave::Create).await?;
         Ok(Some(CreateFamilyPayload::from_receipt(
             f.client_mutation_id.clone(),
             &r,
@@ -751,24 +767,8 @@ impl FamilyMutation {
         ctx: &Context<'_>,
         input: UpdateFamilyInput,
     ) -> Result<Option<UpdateFamilyPayload>, Error> {
-        let caller = identity(ctx)?;
         let f = &input.fields;
-        let m = meta(
-            ctx,
-            caller,
-            &f.client_mutation_id,
-            &f.client_mutation_label,
-            &f.client_mutation_details,
-        );
-        let r = mutations::update_family(
-            pool(ctx)?,
-            hooks(ctx)?.as_ref(),
-            &actor(caller),
-            &m,
-            &family_input(f),
-        )
-        .await
-        .map_err(|e| user_error(&e))?;
+        let r = save_family(ctx, f, FamilySave::Update).await?;
         Ok(Some(UpdateFamilyPayload::from_receipt(
             f.client_mutation_id.clone(),
             &r,
