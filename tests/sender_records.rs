@@ -491,3 +491,54 @@ async fn amount_to_be_paid_subtracts_premiums() {
     let all: Vec<String> = dir.messages().into_iter().map(|m| m.1).collect();
     assert!(all.iter().any(|m| m.ends_with("Due 7500.00")), "{all:?}");
 }
+
+/// A real sweep over several detection chunks (`CHUNK` = 1000): every policy's decision is
+/// recorded once — messages and rejections on both sides of each chunk boundary — and a rerun
+/// finds nothing left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_over_several_chunks_records_every_decision_once() {
+    let db = TestDb::new().await;
+    let fake = FakeEga::start(Mode::Accept).await;
+    let (families, policies) = (900usize, 2500usize);
+    bulk_policies(&db, families, policies, policies, 3).await;
+    let approved = (1..=policies)
+        .filter(|g| ((g - 1) % families + 1) % 3 != 0)
+        .count();
+    let toml = format!(
+        "[service]\nsend_concurrency = 8\n\n{ALL_EVENTS}\n{}",
+        fake.provider_toml(30)
+    );
+    let s = sender(&db, settings(&toml));
+    let run = || {
+        s.sweep(SweepOptions {
+            as_of: Some(d(6, 15)),
+            ..Default::default()
+        })
+    };
+    let r = run().await.unwrap();
+    assert_eq!(r.count(EventType::Starting, "sent") as usize, approved);
+    assert_eq!(
+        r.count(EventType::Starting, "not_approved") as usize,
+        policies - approved
+    );
+    assert_eq!(fake.count(), approved);
+    let per_policy = "SELECT count(*) FROM (SELECT \"indicationID\" FROM \"tblIndicationOfPolicyNotificationsDetails\" \
+                      WHERE notification_type = 'starting_of_policy' GROUP BY 1 HAVING count(*) = 1) x";
+    assert_eq!(db.count(per_policy).await as usize, policies);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 2")
+            .await as usize,
+        policies - approved
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotifications\" WHERE \"NotificationOnEffectiveSent\" IS NULL")
+            .await,
+        0,
+        "every policy's start marker is set (time sent or the sentinel)"
+    );
+
+    let again = run().await.unwrap();
+    assert_eq!(again.total("sent") + again.total("not_approved"), 0);
+    assert_eq!(fake.count(), approved);
+    assert_eq!(db.count(per_policy).await as usize, policies);
+}

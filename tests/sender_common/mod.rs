@@ -327,3 +327,41 @@ impl FakeEga {
         )
     }
 }
+
+/// Bulk data for sweeps over many policies, in a few statements: `families` families (head with
+/// a phone; every `unapproved_every`-th family has not approved, 0 = all approved) and `policies`
+/// policies spread over them, the first `due` starting on 2026-06-15 (due for the start message
+/// on that day), the rest earlier; activation and renewal already settled (openIMIS sentinel).
+pub async fn bulk_policies(
+    db: &TestDb,
+    families: usize,
+    policies: usize,
+    due: usize,
+    unapproved_every: usize,
+) {
+    product(db, 1, "P1", None).await;
+    db.exec(&format!(
+        "INSERT INTO \"tblInsuree\" (\"InsureeID\", \"InsureeUUID\", \"FamilyID\", \"CHFID\", \"LastName\", \
+         \"OtherNames\", \"IsHead\", \"Phone\", \"CardIssued\", \"ValidityFrom\", \"AuditUserID\") \
+         SELECT g, gen_random_uuid()::text, g, 'CHF' || g, 'Juma', 'Amina', true, '07' || lpad(g::text, 8, '0'), false, now(), 1 \
+         FROM generate_series(1, {families}) g; \
+         INSERT INTO \"tblFamilies\" (\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"ValidityFrom\", \"AuditUserID\") \
+         SELECT g, gen_random_uuid()::text, g, now(), 1 FROM generate_series(1, {families}) g; \
+         INSERT INTO \"tblFamilySMS\" (\"FamilyID\", \"ApprovalOfSMS\", \"LanguageOfSMS\", \"ValidityFrom\") \
+         SELECT g, {unapproved_every} = 0 OR g % GREATEST({unapproved_every}, 1) <> 0, \
+           CASE WHEN g % 2 = 0 THEN 'fr' ELSE 'en' END, now() FROM generate_series(1, {families}) g; \
+         INSERT INTO \"tblPolicy\" (\"PolicyID\", \"PolicyUUID\", \"FamilyID\", \"EnrollDate\", \"StartDate\", \
+         \"EffectiveDate\", \"ExpiryDate\", \"PolicyStatus\", \"PolicyValue\", \"ProdID\", \"PolicyStage\", \
+         \"ValidityFrom\", \"AuditUserID\") \
+         SELECT g, gen_random_uuid()::text, (g - 1) % {families} + 1, d, d, d, d + 364, 2, 10000, 1, 'N', \
+           d + time '10:00', 1 \
+         FROM generate_series(1, {policies}) g, \
+              LATERAL (SELECT CASE WHEN g <= {due} THEN date '2026-06-15' \
+                                   ELSE date '2024-01-01' + (g % 300) END AS d) x; \
+         INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\", \
+           \"NotificationOnActivationSent\", \"NotificationOnRenewalSent\") \
+         SELECT g, now(), '0001-01-01', '0001-01-01' FROM generate_series(1, {policies}) g; \
+         ANALYZE;"
+    ))
+    .await;
+}
