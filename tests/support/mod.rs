@@ -1,5 +1,7 @@
 //! Test harness: one private PostgreSQL cluster for the whole run (or `TEST_DATABASE_URL`), a
-//! migrated template database built once, and a fresh database per test cloned from it.
+//! migrated template database per ground (our own schema, or a real openIMIS database from
+//! `../shared/openimis-db/`; see [`Ground`]) built once, and a fresh database per test cloned
+//! from it.
 //!
 //! With cargo-nextest every test is its own process, so the shared cluster is started under a file
 //! lock by whichever test comes first, and left running for the others; `scripts/test` stops it at
@@ -63,6 +65,93 @@ pub fn url_for(name: &str) -> String {
     }
 }
 
+/// The database a test runs on: our own migrations on an empty database, or one of the real
+/// openIMIS databases of `../shared/openimis-db/` loaded as shipped and then migrated. Chosen by
+/// `PN_TEST_GROUND` (`scripts/test` runs the whole suite once per ground).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ground {
+    /// An empty database with our migrations.
+    Own,
+    /// openIMIS's `database_postgresql` at tag v1.0.0 (openIMIS 1.5.0's era): schema + demo data.
+    V1_0_0,
+    /// openIMIS's `database_postgresql` of 2024-05 (releases 23.10, 24.04): schema + demo data.
+    Y2024_05,
+    /// v1.0.0 after openIMIS 1.5.0's own Django migrations (a running openIMIS 1.5.0).
+    Running1_5_0,
+}
+
+/// Every ground, in the order `scripts/test` runs them.
+pub const GROUNDS: [Ground; 4] = [
+    Ground::Own,
+    Ground::V1_0_0,
+    Ground::Y2024_05,
+    Ground::Running1_5_0,
+];
+
+impl Ground {
+    /// The ground of this test run (`PN_TEST_GROUND`, default `own`).
+    pub fn current() -> Ground {
+        static GROUND: OnceLock<Ground> = OnceLock::new();
+        *GROUND.get_or_init(|| {
+            let name = std::env::var("PN_TEST_GROUND").unwrap_or_default();
+            if name.is_empty() {
+                return Ground::Own;
+            }
+            GROUNDS
+                .into_iter()
+                .find(|g| g.name() == name)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "PN_TEST_GROUND={name:?} is not a ground; use one of {}",
+                        GROUNDS.map(|g| g.name()).join(", ")
+                    )
+                })
+        })
+    }
+
+    /// The name used in `PN_TEST_GROUND` and in template names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ground::Own => "own",
+            Ground::V1_0_0 => "v1.0.0",
+            Ground::Y2024_05 => "2024-05",
+            Ground::Running1_5_0 => "1.5.0-running",
+        }
+    }
+
+    /// Whether this is a real openIMIS database (with openIMIS's demo data in it).
+    pub fn is_openimis(self) -> bool {
+        self != Ground::Own
+    }
+
+    /// Whether this ground holds the Django-side tables openIMIS's own migrations create.
+    pub fn has_django_tables(self) -> bool {
+        matches!(self, Ground::Own | Ground::Running1_5_0)
+    }
+
+    /// The SQL files loaded, in order, before our migrations (none for our own schema).
+    fn files(self) -> Vec<PathBuf> {
+        let dir = openimis_db_dir();
+        match self {
+            Ground::Own => vec![],
+            Ground::V1_0_0 | Ground::Y2024_05 => {
+                let era = dir.join(self.name());
+                vec![era.join("00_dump.sql"), era.join("demo_db.sql")]
+            }
+            Ground::Running1_5_0 => vec![dir.join(self.name()).join("openimis_1.5.0.sql")],
+        }
+    }
+}
+
+/// Where the real openIMIS databases are: `PN_OPENIMIS_DB_DIR`, else `../shared/openimis-db`
+/// beside the repository.
+pub fn openimis_db_dir() -> PathBuf {
+    match std::env::var_os("PN_OPENIMIS_DB_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/openimis-db"),
+    }
+}
+
 fn migrations_hash() -> u64 {
     let mut hasher = DefaultHasher::new();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
@@ -71,6 +160,25 @@ fn migrations_hash() -> u64 {
     for path in entries {
         path.strip_prefix(&root).unwrap_or(&path).hash(&mut hasher);
         fs::read(&path).unwrap_or_default().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// A hash of the ground's SQL files (so a changed fixture builds a new template).
+fn ground_hash(ground: Ground) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    ground.name().hash(&mut hasher);
+    for path in ground.files() {
+        let bytes = fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "the tests on ground {} need {} ({e}). The real openIMIS databases live in \
+                 ../shared/openimis-db/ beside the repository (or set PN_OPENIMIS_DB_DIR); \
+                 run only our own schema with PN_TEST_GROUNDS=own scripts/test",
+                ground.name(),
+                path.display()
+            )
+        });
+        bytes.hash(&mut hasher);
     }
     hasher.finish()
 }
@@ -94,33 +202,101 @@ async fn admin() -> AsyncPgConnection {
         .expect("connect to the test server")
 }
 
-/// Name of the migrated template database, built once per set of migrations.
-async fn template() -> String {
-    let name = format!("pn_tpl_{:016x}", migrations_hash());
+/// The `psql` client (PATH, `PG_BIN`, or beside the server binaries).
+fn psql() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        let p = PathBuf::from(dir).join("psql");
+        if p.exists() {
+            return p;
+        }
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("psql"))
+                .find(|p| p.exists())
+        })
+        .unwrap_or_default();
+    on_path.unwrap_or_else(|| {
+        EmbeddedPostgres::locate_binaries(None)
+            .expect("PostgreSQL binaries")
+            .join("psql")
+    })
+}
+
+/// Loads `file` into database `db` with psql (stop at the first error).
+fn load_sql(db: &str, file: &std::path::Path) {
+    let out = std::process::Command::new(psql())
+        .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", &url_for(db), "-f"])
+        .arg(file)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run psql to load {}: {e}", file.display()));
+    assert!(
+        out.status.success(),
+        "loading {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Builds database `name` once (under the template lock) by `build` on a scratch database.
+async fn build_once<F, Fut>(conn: &mut AsyncPgConnection, name: &str, build: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if exists_db(conn, name).await {
+        return;
+    }
+    let scratch = format!("{name}_build");
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{scratch}\""))
+        .await
+        .expect("drop stale build");
+    build(scratch.clone()).await;
+    conn.batch_execute(&format!("ALTER DATABASE \"{scratch}\" RENAME TO \"{name}\""))
+        .await
+        .expect("publish template");
+}
+
+/// The templates of the current ground: (as loaded, before our migrations; migrated). Built
+/// once per ground, set of fixture files and set of migrations.
+async fn templates() -> (String, String) {
+    let ground = Ground::current();
+    let tag = ground.name().replace(['.', '-'], "_");
+    let raw = format!("pn_raw_{tag}_{:016x}", ground_hash(ground));
+    let migrated = format!("pn_tpl_{tag}_{:016x}_{:016x}", ground_hash(ground), migrations_hash());
     let mut conn = admin().await;
     conn.batch_execute("SELECT pg_advisory_lock(727274)")
         .await
         .expect("template lock");
-    let exists: bool = exists_db(&mut conn, &name).await;
-    if !exists {
-        let build = format!("{name}_build");
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{build}\""))
+    build_once(&mut conn, &raw, |scratch| async move {
+        admin()
             .await
-            .expect("drop stale build");
-        conn.batch_execute(&format!("CREATE DATABASE \"{build}\""))
+            .batch_execute(&format!("CREATE DATABASE \"{scratch}\""))
             .await
-            .expect("create template");
-        policy_notification::db::migrations::run_pending(&url_for(&build), None)
+            .expect("create raw template");
+        for file in ground.files() {
+            load_sql(&scratch, &file);
+        }
+    })
+    .await;
+    let raw_name = raw.clone();
+    build_once(&mut conn, &migrated, |scratch| async move {
+        admin()
             .await
-            .expect("migrate template");
-        conn.batch_execute(&format!("ALTER DATABASE \"{build}\" RENAME TO \"{name}\""))
+            .batch_execute(&format!("CREATE DATABASE \"{scratch}\" TEMPLATE \"{raw_name}\""))
             .await
-            .expect("publish template");
-    }
+            .expect("clone raw template");
+        policy_notification::db::migrations::run_pending(&url_for(&scratch), None)
+            .await
+            .unwrap_or_else(|e| panic!("migrate the {} template: {e}", ground.name()));
+    })
+    .await;
     conn.batch_execute("SELECT pg_advisory_unlock(727274)")
         .await
         .expect("template unlock");
-    name
+    (raw, migrated)
 }
 
 async fn exists_db(conn: &mut AsyncPgConnection, name: &str) -> bool {
@@ -147,9 +323,33 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A new database cloned from the migrated template.
+    /// A new database cloned from the current ground's migrated template.
     pub async fn new() -> TestDb {
-        let template = template().await;
+        let (_, migrated) = templates().await;
+        Self::clone_of(&migrated).await
+    }
+
+    /// A new database as the current ground is before our migrations: empty on our own
+    /// ground, openIMIS's database as shipped on the others.
+    pub async fn unmigrated() -> TestDb {
+        let (raw, _) = templates().await;
+        Self::clone_of(&raw).await
+    }
+
+    /// A new, empty database (no migrations applied), whatever the ground.
+    pub async fn empty() -> TestDb {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin().await;
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create database");
+        TestDb {
+            url: url_for(&name),
+            name,
+        }
+    }
+
+    async fn clone_of(template: &str) -> TestDb {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut conn = admin().await;
         conn.batch_execute(&format!(
@@ -157,19 +357,6 @@ impl TestDb {
         ))
         .await
         .expect("clone the template database");
-        TestDb {
-            url: url_for(&name),
-            name,
-        }
-    }
-
-    /// A new, empty database (no migrations applied).
-    pub async fn empty() -> TestDb {
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = admin().await;
-        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create database");
         TestDb {
             url: url_for(&name),
             name,
