@@ -172,6 +172,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = state.settings.service.listen;
+    // Read the database's shape now; when the database is away, the first family write reads it.
+    match state.catalog.get(&state.pool).await {
+        Ok(catalog) => tracing::info!(
+            insuree_family_nullable = catalog.insuree_family_nullable(),
+            chfid_length = catalog.max_chars("tblInsuree", "CHFID"),
+            "database shape read"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot read the database's shape yet"),
+    }
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Listen { addr, source })?;
@@ -272,16 +281,19 @@ pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> Ap
         settings.service.jwt_expiration_seconds,
         settings.service.jwt_refresh_expiration_seconds,
     ));
+    let catalog = crate::db::catalog::CatalogCell::default();
     let schema = crate::graphql::build_schema(
         pool.clone(),
         settings.clone(),
         jwt.clone(),
         family_hooks(&settings),
+        catalog.clone(),
     );
     AppState {
         pool,
         settings,
         jwt,
         schema,
+        catalog,
     }
 }

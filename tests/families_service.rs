@@ -73,6 +73,7 @@ fn notif(approval: Value, language: Value) -> Option<Value> {
 struct Setup {
     db: TestDb,
     pool: policy_notification::db::Pool,
+    catalog: policy_notification::db::catalog::CatalogCell,
     hooks: PreferenceHooks,
 }
 
@@ -83,6 +84,7 @@ async fn setup() -> Setup {
     Setup {
         db,
         pool,
+        catalog: Default::default(),
         hooks: PreferenceHooks::new(false, None),
     }
 }
@@ -91,6 +93,7 @@ impl Setup {
     async fn create(&self, chf: &str, contribution: Option<Value>) -> mutations::MutationReceipt {
         mutations::create_family(
             &self.pool,
+            &self.catalog,
             &self.hooks,
             &admin(),
             &meta(&format!("c-{chf}")),
@@ -287,6 +290,7 @@ async fn a_hook_error_rolls_everything_back() {
     let s = setup().await;
     let r = mutations::create_family(
         &s.pool,
+        &s.catalog,
         &FailingHooks,
         &admin(),
         &meta("h1"),
@@ -306,7 +310,7 @@ async fn a_hook_error_rolls_everything_back() {
     let mut input = family("502", None);
     input.uuid = Some(uuid.clone());
     input.poverty = Some(true);
-    let r = mutations::update_family(&s.pool, &FailingHooks, &admin(), &meta("h2"), &input)
+    let r = mutations::update_family(&s.pool, &s.catalog, &FailingHooks, &admin(), &meta("h2"), &input)
         .await
         .unwrap();
     assert!(r.outcome.is_err());
@@ -314,7 +318,7 @@ async fn a_hook_error_rolls_everything_back() {
         uuids: vec![uuid],
         delete_members: true,
     };
-    let r = mutations::delete_families(&s.pool, &FailingHooks, &admin(), &meta("h3"), &del)
+    let r = mutations::delete_families(&s.pool, &s.catalog, &FailingHooks, &admin(), &meta("h3"), &del)
         .await
         .unwrap();
     assert!(r.outcome.is_err());
@@ -333,7 +337,7 @@ async fn missing_rights_and_duplicate_numbers_are_logged_errors() {
     let s = setup().await;
     let mut actor = admin();
     actor.rights = vec![101001];
-    let r = mutations::create_family(&s.pool, &s.hooks, &actor, &meta("p1"), &family("601", None))
+    let r = mutations::create_family(&s.pool, &s.catalog, &s.hooks, &actor, &meta("p1"), &family("601", None))
         .await
         .unwrap();
     assert!(r.outcome.is_err());
@@ -350,6 +354,7 @@ async fn missing_rights_and_duplicate_numbers_are_logged_errors() {
     assert!(s.create("602", None).await.outcome.is_ok());
     let r = mutations::create_family(
         &s.pool,
+        &s.catalog,
         &s.hooks,
         &admin(),
         &meta("p2"),
@@ -391,7 +396,7 @@ async fn update_versions_family_and_head_and_patches_preferences() {
     h.uuid = Some(head_uuid.clone());
     h.phone = Some("0799".into());
     input.head_insuree = Some(h);
-    let r = mutations::update_family(&s.pool, &s.hooks, &admin(), &meta("u1"), &input)
+    let r = mutations::update_family(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("u1"), &input)
         .await
         .unwrap();
     assert!(r.outcome.is_ok(), "{:?}", r.outcome);
@@ -433,7 +438,7 @@ async fn update_versions_family_and_head_and_patches_preferences() {
     );
     input.uuid = Some(uuid.clone());
     input.head_insuree = None;
-    let r = mutations::update_family(&s.pool, &s.hooks, &admin(), &meta("u2"), &input)
+    let r = mutations::update_family(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("u2"), &input)
         .await
         .unwrap();
     assert!(r.outcome.is_ok());
@@ -442,7 +447,7 @@ async fn update_versions_family_and_head_and_patches_preferences() {
     // An unknown family is an error, logged.
     let mut input = family("701", None);
     input.uuid = Some("9f0e0a4e-0000-0000-0000-000000000000".into());
-    let r = mutations::update_family(&s.pool, &s.hooks, &admin(), &meta("u3"), &input)
+    let r = mutations::update_family(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("u3"), &input)
         .await
         .unwrap();
     assert!(r.outcome.is_err());
@@ -461,7 +466,7 @@ async fn delete_soft_deletes_and_end_dates_preferences() {
         uuids: vec![u1.clone()],
         delete_members: true,
     };
-    let r = mutations::delete_families(&s.pool, &s.hooks, &admin(), &meta("d1"), &del)
+    let r = mutations::delete_families(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("d1"), &del)
         .await
         .unwrap();
     assert!(r.outcome.is_ok(), "{:?}", r.outcome);
@@ -493,7 +498,7 @@ async fn delete_soft_deletes_and_end_dates_preferences() {
         delete_members: false,
     };
     assert!(
-        mutations::delete_families(&s.pool, &s.hooks, &admin(), &meta("d2"), &del)
+        mutations::delete_families(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("d2"), &del)
             .await
             .unwrap()
             .outcome
@@ -515,7 +520,7 @@ async fn delete_soft_deletes_and_end_dates_preferences() {
         delete_members: false,
     };
     let before = db.count("SELECT count(*) FROM \"tblFamilies\"").await;
-    mutations::delete_families(&s.pool, &s.hooks, &admin(), &meta("d3"), &del)
+    mutations::delete_families(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("d3"), &del)
         .await
         .unwrap();
     assert_eq!(
@@ -574,7 +579,7 @@ async fn mode_fixture(s: &Setup) {
 
 impl Setup {
     async fn create_with(&self, input: FamilyInput) -> mutations::MutationReceipt {
-        mutations::create_family(&self.pool, &self.hooks, &admin(), &meta("fx"), &input)
+        mutations::create_family(&self.pool, &self.catalog, &self.hooks, &admin(), &meta("fx"), &input)
             .await
             .unwrap()
     }
@@ -725,7 +730,7 @@ async fn districts_locations_lookups_order_and_pages() {
     let mut input = family("A1", None);
     input.uuid = Some(uuid);
     input.head_insuree = None;
-    mutations::update_family(&s.pool, &s.hooks, &admin(), &meta("x"), &input)
+    mutations::update_family(&s.pool, &s.catalog, &s.hooks, &admin(), &meta("x"), &input)
         .await
         .unwrap();
     let mut f = base.clone();

@@ -172,14 +172,74 @@ CREATE TABLE IF NOT EXISTS "tblOfficer" (
     "RowID" text
 );
 
+-- Health facilities, insuree photos and premium payers: the service only refers to them (a
+-- head insuree's health facility and photo, a premium's payer), with the keys openIMIS has.
+CREATE TABLE IF NOT EXISTS "tblHF" (
+    "HfID" serial PRIMARY KEY,
+    "HfUUID" varchar(36) NOT NULL UNIQUE,
+    "HFCode" varchar(8) NOT NULL,
+    "HFName" varchar(100) NOT NULL,
+    "AccCode" varchar(25),
+    "HFLevel" varchar(1) NOT NULL,
+    "HFAddress" varchar(100),
+    "Phone" varchar(50),
+    "Fax" varchar(50),
+    "eMail" varchar(50),
+    "HFCareType" varchar(1) NOT NULL,
+    "OffLine" boolean NOT NULL,
+    "LegalForm" varchar(1) NOT NULL,
+    "LocationId" integer NOT NULL REFERENCES "tblLocations" ("LocationId") DEFERRABLE INITIALLY DEFERRED,
+    "HFSublevel" varchar(1),
+    "ValidityFrom" timestamptz NOT NULL,
+    "ValidityTo" timestamptz,
+    "LegacyID" integer,
+    "AuditUserID" integer NOT NULL,
+    "RowID" bytea
+);
+
+CREATE TABLE IF NOT EXISTS "tblPhotos" (
+    "PhotoID" serial PRIMARY KEY,
+    "PhotoUUID" varchar(36) NOT NULL UNIQUE,
+    "InsureeID" integer,
+    "CHFID" varchar(12),
+    "PhotoFolder" varchar(255),
+    "PhotoFileName" varchar(255),
+    "OfficerID" integer NOT NULL,
+    "PhotoDate" date NOT NULL,
+    "ValidityFrom" timestamptz NOT NULL,
+    "ValidityTo" timestamptz,
+    "AuditUserID" integer,
+    "RowID" text,
+    "LegacyID" integer
+);
+
+CREATE TABLE IF NOT EXISTS "tblPayer" (
+    "PayerID" serial PRIMARY KEY,
+    "PayerUUID" varchar(36) NOT NULL UNIQUE,
+    "LegacyID" integer,
+    "PayerType" varchar(1) NOT NULL,
+    "PayerName" varchar(100) NOT NULL,
+    "PayerAddress" varchar(100),
+    "Phone" varchar(50),
+    "Fax" varchar(50),
+    "eMail" varchar(50),
+    "ValidityFrom" timestamptz NOT NULL,
+    "ValidityTo" timestamptz,
+    "AuditUserID" integer NOT NULL,
+    "LocationId" integer REFERENCES "tblLocations" ("LocationId") DEFERRABLE INITIALLY DEFERRED,
+    "RowID" text
+);
+
+-- The insuree as a running openIMIS 1.5.0 has it (after its own migrations): "FamilyID"
+-- nullable, "CHFID" varchar(12), "DOB" NOT NULL, every key deferred.
 CREATE TABLE IF NOT EXISTS "tblInsuree" (
     "InsureeID" serial PRIMARY KEY,
     "InsureeUUID" varchar(36) NOT NULL UNIQUE,
     "FamilyID" integer,
-    "CHFID" varchar(50),
+    "CHFID" varchar(12),
     "LastName" varchar(100) NOT NULL,
     "OtherNames" varchar(100) NOT NULL,
-    "DOB" date,
+    "DOB" date NOT NULL,
     "Gender" varchar(1) REFERENCES "tblGender" ("Code") DEFERRABLE INITIALLY DEFERRED,
     "Marital" varchar(1),
     "IsHead" boolean NOT NULL,
@@ -189,14 +249,14 @@ CREATE TABLE IF NOT EXISTS "tblInsuree" (
     "CurrentAddress" varchar(200),
     "GeoLocation" varchar(250),
     "CurrentVillage" integer REFERENCES "tblLocations" ("LocationId") DEFERRABLE INITIALLY DEFERRED,
-    "PhotoID" integer,
+    "PhotoID" integer REFERENCES "tblPhotos" ("PhotoID") DEFERRABLE INITIALLY DEFERRED,
     "PhotoDate" date,
     "CardIssued" boolean NOT NULL,
     "Relationship" smallint REFERENCES "tblRelations" ("RelationId") DEFERRABLE INITIALLY DEFERRED,
     "Profession" smallint REFERENCES "tblProfessions" ("ProfessionId") DEFERRABLE INITIALLY DEFERRED,
     "Education" smallint REFERENCES "tblEducations" ("EducationId") DEFERRABLE INITIALLY DEFERRED,
     "TypeOfId" varchar(1),
-    "HFID" integer,
+    "HFID" integer REFERENCES "tblHF" ("HfID") DEFERRABLE INITIALLY DEFERRED,
     "Vulnerability" boolean,
     "isOffline" boolean,
     "ValidityFrom" timestamptz NOT NULL,
@@ -323,7 +383,7 @@ CREATE TABLE IF NOT EXISTS "tblPremium" (
     "PremiumId" serial PRIMARY KEY,
     "PremiumUUID" varchar(36) NOT NULL UNIQUE,
     "PolicyID" integer NOT NULL REFERENCES "tblPolicy" ("PolicyID") DEFERRABLE INITIALLY DEFERRED,
-    "PayerID" integer,
+    "PayerID" integer REFERENCES "tblPayer" ("PayerID") DEFERRABLE INITIALLY DEFERRED,
     "Amount" numeric(18, 2) NOT NULL,
     "Receipt" varchar(50) NOT NULL,
     "PayDate" date NOT NULL,

@@ -1,5 +1,6 @@
 //! The database: connection pool, embedded PostgreSQL, migrations and the diesel schema.
 
+pub mod catalog;
 pub mod embedded;
 pub mod migrations;
 pub mod module_config;

@@ -6,10 +6,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Int4, Text, Timestamptz};
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::db::catalog::{Catalog, CatalogCell};
 use crate::db::schema::{tbl_families, tbl_insuree, tbl_insuree_policy};
 use crate::db::{DbError, Pool};
 use crate::families::Scope;
@@ -126,20 +127,62 @@ impl From<diesel::result::Error> for Failure {
     }
 }
 
-/// The user-facing error list for a failure under `what` ("Failed to create family").
-fn failure_errors(what: &str, failure: Failure) -> Result<Vec<MutationError>, DbError> {
+/// The user-facing error list for a failure under `what` ("Failed to create family"). Every
+/// failure becomes a list, so that its mutation-log row is always written (status 1).
+fn failure_errors(what: &str, failure: Failure) -> Vec<MutationError> {
+    use diesel::result::{DatabaseErrorKind, Error};
     match failure {
-        Failure::Rejected(errors) => Ok(errors),
-        Failure::Db(diesel::result::Error::DatabaseError(kind, info)) => {
+        Failure::Rejected(errors) => errors,
+        Failure::Db(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+            vec![MutationError::detailed(
+                what,
+                "another change to the same data was committed at the same time; nothing was \
+                 changed, try again",
+            )]
+        }
+        Failure::Db(Error::DatabaseError(kind, info)) => {
             tracing::warn!(
                 ?kind,
+                constraint = info.constraint_name(),
                 message = info.message(),
-                "family mutation rejected by the database"
+                "family mutation refused by the database"
             );
-            Ok(vec![MutationError::detailed(what, info.message())])
+            let field = info.constraint_name().and_then(constraint_field);
+            let detail = match field {
+                Some(field) => format!("{field}: refused by the database ({})", info.message()),
+                None => format!("refused by the database ({})", info.message()),
+            };
+            vec![MutationError::detailed(what, detail)]
         }
-        Failure::Db(e) => Err(DbError::Query(e)),
+        Failure::Db(e) => {
+            tracing::error!(error = %e, "family mutation failed");
+            vec![MutationError::detailed(
+                what,
+                "the database failed while saving; nothing was changed",
+            )]
+        }
     }
+}
+
+/// The input field behind a constraint of openIMIS's tables, for a readable error (the
+/// constraint names differ between eras, the column names in them do not).
+fn constraint_field(constraint: &str) -> Option<&'static str> {
+    const FIELDS: &[(&str, &str)] = &[
+        ("_HFID_", "headInsuree.healthFacilityId"),
+        ("_PhotoID_", "headInsuree.photo"),
+        ("_CurrentVillage_", "headInsuree.currentVillageId"),
+        ("_Gender_", "headInsuree.genderId"),
+        ("_Relationship_", "headInsuree.relationshipId"),
+        ("_Profession_", "headInsuree.professionId"),
+        ("_Education_", "headInsuree.educationId"),
+        ("_LocationId_", "locationId"),
+        ("_FamilyType_", "familyTypeId"),
+        ("_ConfirmationType_", "confirmationTypeId"),
+    ];
+    FIELDS
+        .iter()
+        .find(|(part, _)| constraint.contains(part))
+        .map(|(_, field)| *field)
 }
 
 fn hook_failure(what: &str, e: HookError) -> Failure {
@@ -290,28 +333,28 @@ fn insuree_values(
     })
 }
 
-const FAMILY_COPY_COLUMNS: &str = "\"InsureeID\", \"LocationId\", \"Poverty\", \"FamilyType\", \
-    \"FamilyAddress\", \"isOffline\", \"Ethnicity\", \"ConfirmationNo\", \"ConfirmationType\", \
-    \"ValidityFrom\", \"AuditUserID\", \"RowID\", \"Source\", \"SourceVersion\", \"JsonExt\"";
+/// Columns a history copy sets itself rather than copying.
+const FAMILY_COPY_SKIP: &[&str] = &["FamilyID", "FamilyUUID", "ValidityTo", "LegacyID"];
+const INSUREE_COPY_SKIP: &[&str] = &["InsureeID", "InsureeUUID", "ValidityTo", "LegacyID"];
 
-const INSUREE_COPY_COLUMNS: &str = "\"FamilyID\", \"CHFID\", \"LastName\", \"OtherNames\", \"DOB\", \
-    \"Gender\", \"Marital\", \"IsHead\", \"passport\", \"Phone\", \"Email\", \"CurrentAddress\", \
-    \"GeoLocation\", \"CurrentVillage\", \"PhotoID\", \"PhotoDate\", \"CardIssued\", \
-    \"Relationship\", \"Profession\", \"Education\", \"TypeOfId\", \"HFID\", \"Vulnerability\", \
-    \"isOffline\", \"ValidityFrom\", \"AuditUserID\", \"RowID\", \"Source\", \"SourceVersion\", \
-    \"JsonExt\", \"status\", \"status_date\"";
-
-/// Writes history copies of families (new id and uuid, `LegacyID` = the current id,
-/// `ValidityTo` = `now`), as openIMIS's `save_history` does.
-async fn copy_families(
+/// Writes history copies of rows of `table` (new key and uuid, `LegacyID` = the current key,
+/// `ValidityTo` = `now`), as openIMIS's `save_history` does, copying exactly the columns the
+/// table has in this database.
+async fn copy_rows(
     conn: &mut AsyncPgConnection,
+    catalog: &Catalog,
+    (table, key, uuid, skip): (&str, &str, &str, &[&str]),
     ids: &[i32],
     now: DateTime<Utc>,
 ) -> Result<(), diesel::result::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let columns = catalog.copy_list(table, skip);
     let sql = format!(
-        "INSERT INTO \"tblFamilies\" (\"FamilyUUID\", \"ValidityTo\", \"LegacyID\", {FAMILY_COPY_COLUMNS}) \
-         SELECT gen_random_uuid()::text, $2, \"FamilyID\", {FAMILY_COPY_COLUMNS} \
-         FROM \"tblFamilies\" WHERE \"FamilyID\" = ANY($1)"
+        "INSERT INTO \"{table}\" (\"{uuid}\", \"ValidityTo\", \"LegacyID\", {columns}) \
+         SELECT gen_random_uuid()::text, $2, \"{key}\", {columns} \
+         FROM \"{table}\" WHERE \"{key}\" = ANY($1)"
     );
     diesel::sql_query(sql)
         .bind::<Array<Int4>, _>(ids)
@@ -321,26 +364,165 @@ async fn copy_families(
     Ok(())
 }
 
-/// Writes history copies of insurees, like [`copy_families`].
-async fn copy_insurees(
+/// History copies of families.
+async fn copy_families(
     conn: &mut AsyncPgConnection,
+    catalog: &Catalog,
     ids: &[i32],
     now: DateTime<Utc>,
 ) -> Result<(), diesel::result::Error> {
-    if ids.is_empty() {
-        return Ok(());
+    let table = ("tblFamilies", "FamilyID", "FamilyUUID", FAMILY_COPY_SKIP);
+    copy_rows(conn, catalog, table, ids, now).await
+}
+
+/// History copies of insurees.
+async fn copy_insurees(
+    conn: &mut AsyncPgConnection,
+    catalog: &Catalog,
+    ids: &[i32],
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
+    let table = ("tblInsuree", "InsureeID", "InsureeUUID", INSUREE_COPY_SKIP);
+    copy_rows(conn, catalog, table, ids, now).await
+}
+
+/// The string inputs of a family mutation with the column each is stored in.
+fn string_fields(input: &FamilyInput) -> Vec<(&'static str, &'static str, &'static str, Option<&str>)> {
+    let mut out = vec![
+        ("address", "tblFamilies", "FamilyAddress", input.address.as_deref()),
+        ("ethnicity", "tblFamilies", "Ethnicity", input.ethnicity.as_deref()),
+        ("confirmationNo", "tblFamilies", "ConfirmationNo", input.confirmation_no.as_deref()),
+        ("familyTypeId", "tblFamilies", "FamilyType", input.family_type_id.as_deref()),
+        ("confirmationTypeId", "tblFamilies", "ConfirmationType", input.confirmation_type_id.as_deref()),
+    ];
+    if let Some(h) = &input.head_insuree {
+        out.extend([
+            ("headInsuree.chfId", "tblInsuree", "CHFID", h.chf_id.as_deref().map(str::trim)),
+            ("headInsuree.lastName", "tblInsuree", "LastName", Some(h.last_name.as_str())),
+            ("headInsuree.otherNames", "tblInsuree", "OtherNames", Some(h.other_names.as_str())),
+            ("headInsuree.genderId", "tblInsuree", "Gender", Some(h.gender_id.as_str())),
+            ("headInsuree.marital", "tblInsuree", "Marital", h.marital.as_deref()),
+            ("headInsuree.passport", "tblInsuree", "passport", h.passport.as_deref()),
+            ("headInsuree.phone", "tblInsuree", "Phone", h.phone.as_deref()),
+            ("headInsuree.email", "tblInsuree", "Email", h.email.as_deref()),
+            ("headInsuree.currentAddress", "tblInsuree", "CurrentAddress", h.current_address.as_deref()),
+            ("headInsuree.geolocation", "tblInsuree", "GeoLocation", h.geolocation.as_deref()),
+            ("headInsuree.typeOfIdId", "tblInsuree", "TypeOfId", h.type_of_id_id.as_deref()),
+            ("headInsuree.status", "tblInsuree", "status", h.status.as_deref()),
+        ]);
     }
-    let sql = format!(
-        "INSERT INTO \"tblInsuree\" (\"InsureeUUID\", \"ValidityTo\", \"LegacyID\", {INSUREE_COPY_COLUMNS}) \
-         SELECT gen_random_uuid()::text, $2, \"InsureeID\", {INSUREE_COPY_COLUMNS} \
-         FROM \"tblInsuree\" WHERE \"InsureeID\" = ANY($1)"
-    );
-    diesel::sql_query(sql)
-        .bind::<Array<Int4>, _>(ids)
-        .bind::<Timestamptz, _>(now)
-        .execute(conn)
-        .await?;
-    Ok(())
+    out
+}
+
+/// Every string input longer than its column in this database (`headInsuree.chfId: at most 12
+/// characters`), all reported together.
+fn check_lengths(what: &str, catalog: &Catalog, input: &FamilyInput) -> Vec<MutationError> {
+    string_fields(input)
+        .into_iter()
+        .filter_map(|(field, table, column, value)| {
+            let max = catalog.max_chars(table, column)?;
+            let len = value?.chars().count();
+            (len > max).then(|| {
+                MutationError::detailed(what, format!("{field}: at most {max} characters"))
+            })
+        })
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct References {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    location: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    village: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    gender: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    family_type: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    confirmation_type: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    relationship: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    profession: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    education: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    health_facility: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    id_type: bool,
+}
+
+/// Checks, in one query, that every id and code of the input names an existing row (current,
+/// for versioned tables), so that a bad one is a clear error naming the field rather than a
+/// foreign-key failure at COMMIT. All unknown references are reported together.
+async fn check_references(
+    conn: &mut AsyncPgConnection,
+    what: &str,
+    input: &FamilyInput,
+) -> Result<Vec<MutationError>, diesel::result::Error> {
+    use diesel::sql_types::{Nullable, SmallInt};
+    let head = input.head_insuree.as_ref();
+    let code = |v: Option<&String>| v.cloned().filter(|s| !s.is_empty());
+    let small_id = |v: Option<i32>| v.and_then(|n| i16::try_from(n).ok());
+    let row: References = diesel::sql_query(
+        "SELECT \
+           ($1::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $1 AND \"ValidityTo\" IS NULL)) AS location, \
+           ($2::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $2 AND \"ValidityTo\" IS NULL)) AS village, \
+           ($3::text IS NULL OR EXISTS (SELECT 1 FROM \"tblGender\" WHERE \"Code\" = $3)) AS gender, \
+           ($4::text IS NULL OR EXISTS (SELECT 1 FROM \"tblFamilyTypes\" WHERE \"FamilyTypeCode\" = $4)) AS family_type, \
+           ($5::text IS NULL OR EXISTS (SELECT 1 FROM \"tblConfirmationTypes\" WHERE \"ConfirmationTypeCode\" = $5)) AS confirmation_type, \
+           ($6::smallint IS NULL OR EXISTS (SELECT 1 FROM \"tblRelations\" WHERE \"RelationId\" = $6)) AS relationship, \
+           ($7::smallint IS NULL OR EXISTS (SELECT 1 FROM \"tblProfessions\" WHERE \"ProfessionId\" = $7)) AS profession, \
+           ($8::smallint IS NULL OR EXISTS (SELECT 1 FROM \"tblEducations\" WHERE \"EducationId\" = $8)) AS education, \
+           ($9::int IS NULL OR EXISTS (SELECT 1 FROM \"tblHF\" WHERE \"HfID\" = $9 AND \"ValidityTo\" IS NULL)) AS health_facility, \
+           ($10::text IS NULL OR EXISTS (SELECT 1 FROM \"tblIdentificationTypes\" WHERE \"IdentificationCode\" = $10)) AS id_type",
+    )
+    .bind::<Nullable<Int4>, _>(input.location_id)
+    .bind::<Nullable<Int4>, _>(head.and_then(|h| h.current_village_id))
+    .bind::<Nullable<Text>, _>(code(head.map(|h| &h.gender_id)))
+    .bind::<Nullable<Text>, _>(code(input.family_type_id.as_ref()))
+    .bind::<Nullable<Text>, _>(code(input.confirmation_type_id.as_ref()))
+    .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.relationship_id)))
+    .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.profession_id)))
+    .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.education_id)))
+    .bind::<Nullable<Int4>, _>(head.and_then(|h| h.health_facility_id))
+    .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref())))
+    .get_result(conn)
+    .await?;
+    let checks = [
+        (row.location, "locationId", "no such location"),
+        (row.village, "headInsuree.currentVillageId", "no such location"),
+        (row.gender, "headInsuree.genderId", "no such gender"),
+        (row.family_type, "familyTypeId", "no such family type"),
+        (row.confirmation_type, "confirmationTypeId", "no such confirmation type"),
+        (row.relationship, "headInsuree.relationshipId", "no such relationship"),
+        (row.profession, "headInsuree.professionId", "no such profession"),
+        (row.education, "headInsuree.educationId", "no such education"),
+        (row.health_facility, "headInsuree.healthFacilityId", "no such health facility"),
+        (row.id_type, "headInsuree.typeOfIdId", "no such identification type"),
+    ];
+    Ok(checks
+        .into_iter()
+        .filter(|(ok, _, _)| !ok)
+        .map(|(_, field, why)| MutationError::detailed(what, format!("{field}: {why}")))
+        .collect())
+}
+
+/// Length and reference checks of a create or update, every problem reported together.
+async fn check_input(
+    conn: &mut AsyncPgConnection,
+    catalog: &Catalog,
+    what: &str,
+    input: &FamilyInput,
+) -> Result<(), Failure> {
+    let mut problems = check_lengths(what, catalog, input);
+    problems.extend(check_references(conn, what, input).await?);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(problems))
+    }
 }
 
 #[derive(QueryableByName, Debug)]
@@ -441,6 +623,7 @@ fn json_ext_value(v: &Option<Value>) -> Option<Value> {
 /// heads (`None` while the family is being created).
 async fn write_head(
     conn: &mut AsyncPgConnection,
+    catalog: &Catalog,
     what: &str,
     actor: &Actor,
     family_id: Option<i32>,
@@ -489,13 +672,20 @@ async fn write_head(
                 .first(conn)
                 .await
                 .optional()?;
-            let Some((id, current_family)) = found else {
-                return Err(invalid(
+            // One answer for "does not exist" and "not yours to see" (docs/security.md).
+            let unknown = || {
+                invalid(
                     what,
                     "headInsuree.uuid",
-                    format!("no current insuree {uuid}"),
-                ));
+                    format!("no current insuree {uuid} in your districts"),
+                )
             };
+            let Some((id, current_family)) = found else {
+                return Err(unknown());
+            };
+            if !insuree_in_scope(conn, id, current_family, &actor.scope).await? {
+                return Err(unknown());
+            }
             if current_family.is_some() && current_family != family_id {
                 return Err(invalid(
                     what,
@@ -503,7 +693,7 @@ async fn write_head(
                     format!("insuree {uuid} belongs to another family"),
                 ));
             }
-            copy_insurees(conn, &[id], now).await?;
+            copy_insurees(conn, catalog, &[id], now).await?;
             diesel::update(tbl_insuree::table.find(id))
                 .set((&values, tbl_insuree::family_id.eq(family_id)))
                 .execute(conn)
@@ -517,6 +707,43 @@ async fn write_head(
             Ok(id)
         }
     }
+}
+
+/// Whether the actor may see insuree `id`: through its current family, or, for an insuree that
+/// a `deleteFamilies(deleteMembers: false)` left without one, through the family it last
+/// belonged to (its history rows keep that family). An insuree without any family is visible
+/// to administrators only, like a family without a location (DECISIONS 10).
+async fn insuree_in_scope(
+    conn: &mut AsyncPgConnection,
+    id: i32,
+    current_family: Option<i32>,
+    scope: &Scope,
+) -> Result<bool, diesel::result::Error> {
+    if matches!(scope, Scope::All) {
+        return Ok(true);
+    }
+    let family = match current_family {
+        Some(f) => Some(f),
+        None => tbl_insuree::table
+            .filter(tbl_insuree::legacy_id.eq(id))
+            .filter(tbl_insuree::family_id.is_not_null())
+            .order(tbl_insuree::validity_to.desc())
+            .select(tbl_insuree::family_id)
+            .first::<Option<i32>>(conn)
+            .await
+            .optional()?
+            .flatten(),
+    };
+    let Some(family) = family else {
+        return Ok(false);
+    };
+    let location: Option<Option<i32>> = tbl_families::table
+        .find(family)
+        .select(tbl_families::location_id)
+        .first(conn)
+        .await
+        .optional()?;
+    location_in_scope(conn, location.flatten(), scope).await
 }
 
 fn family_values(
@@ -540,64 +767,55 @@ fn family_values(
     }
 }
 
-/// One mutation's transaction: begun on a pooled connection; [`Tx::finish`] writes the log row
-/// and commits, or rolls back and writes the error log row.
-struct Tx<'m> {
-    conn: crate::db::Conn,
-    id: Uuid,
-    requested: DateTime<Utc>,
-    meta: &'m MutationMeta,
+/// Runs one family mutation: `body` and the success log row in one transaction, or, when
+/// anything fails (validation, a hook, the database, the COMMIT itself — a deferred foreign
+/// key, a serialisation failure), the rollback and then the error log row (status 1).
+macro_rules! logged_transaction {
+    ($pool:expr, $meta:expr, $what:expr, |$conn:ident| $body:expr) => {{
+        let (pool, meta, what): (&Pool, &MutationMeta, &str) = ($pool, $meta, $what);
+        let id = Uuid::new_v4();
+        let requested = Utc::now();
+        let mut conn = pool.get().await?;
+        let result = AsyncConnection::transaction(&mut *conn, async |$conn| {
+                let families: Vec<i32> = $body.await?;
+                mutation_log::record($conn, id, requested, meta, Ok(())).await?;
+                mutation_log::link_families($conn, id, &families).await?;
+                Ok::<_, Failure>(families)
+            })
+        .await;
+        conclude(pool, conn, id, requested, meta, what, result).await
+    }};
 }
 
-impl<'m> Tx<'m> {
-    async fn begin(pool: &Pool, meta: &'m MutationMeta) -> Result<Tx<'m>, DbError> {
-        let mut conn = pool.get().await?;
-        AnsiTransactionManager::begin_transaction(&mut *conn).await?;
-        Ok(Tx {
-            conn,
-            id: Uuid::new_v4(),
-            requested: Utc::now(),
-            meta,
-        })
-    }
-
-    async fn finish(
-        mut self,
-        what: &str,
-        result: Result<Vec<i32>, Failure>,
-    ) -> Result<MutationReceipt, DbError> {
-        let result = match result {
-            Ok(families) => {
-                let logged = async {
-                    mutation_log::record(
-                        &mut self.conn,
-                        self.id,
-                        self.requested,
-                        self.meta,
-                        Ok(()),
-                    )
-                    .await?;
-                    mutation_log::link_families(&mut self.conn, self.id, &families).await?;
-                    AnsiTransactionManager::commit_transaction(&mut *self.conn).await
-                }
-                .await;
-                match logged {
-                    Ok(()) => {
-                        return Ok(MutationReceipt {
-                            internal_id: self.id,
-                            outcome: Ok(families),
-                        });
-                    }
-                    Err(e) => Failure::Db(e),
-                }
-            }
-            Err(failure) => failure,
-        };
-        // Best effort: a failed rollback leaves a broken connection, which the pool discards.
-        let rolled_back = AnsiTransactionManager::rollback_transaction(&mut *self.conn).await;
-        let errors = failure_errors(what, result)?;
-        rolled_back?;
-        record_failure(&mut self.conn, self.id, self.requested, self.meta, errors).await
+/// The receipt of a finished mutation; on failure writes the error log row, on a fresh
+/// connection when the failed one can no longer be used.
+async fn conclude(
+    pool: &Pool,
+    mut conn: crate::db::Conn,
+    id: Uuid,
+    requested: DateTime<Utc>,
+    meta: &MutationMeta,
+    what: &str,
+    result: Result<Vec<i32>, Failure>,
+) -> Result<MutationReceipt, DbError> {
+    let failure = match result {
+        Ok(families) => {
+            return Ok(MutationReceipt {
+                internal_id: id,
+                outcome: Ok(families),
+            });
+        }
+        Err(failure) => failure,
+    };
+    let errors = failure_errors(what, failure);
+    match record_failure(&mut conn, id, requested, meta, errors.clone()).await {
+        Ok(receipt) => Ok(receipt),
+        Err(first) => {
+            tracing::warn!(error = %first, "writing the error log row failed; retrying on a fresh connection");
+            drop(deadpool::managed::Object::take(conn));
+            let mut fresh = pool.get().await?;
+            record_failure(&mut fresh, id, requested, meta, errors).await
+        }
     }
 }
 
@@ -611,9 +829,37 @@ async fn reject(
     record_failure(&mut conn, Uuid::new_v4(), Utc::now(), meta, errors).await
 }
 
-/// `createFamily`: the head insuree, the family, the hooks, the log — one transaction.
+/// The next value of the sequence behind `table`'s key column.
+async fn reserve_id(
+    conn: &mut AsyncPgConnection,
+    table: &str,
+    column: &str,
+) -> Result<i32, Failure> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
+        id: Option<i32>,
+    }
+    let next: Next = diesel::sql_query(
+        "SELECT nextval(pg_get_serial_sequence(quote_ident($1), $2))::int4 AS id",
+    )
+    .bind::<Text, _>(table)
+    .bind::<Text, _>(column)
+    .get_result(conn)
+    .await?;
+    next.id.ok_or_else(|| {
+        Failure::Rejected(vec![MutationError::message(format!(
+            "{table}.{column} has no sequence in this database; the family cannot be created"
+        ))])
+    })
+}
+
+/// `createFamily`: the head insuree, the family, the hooks, the log — one transaction. The
+/// family's id is reserved first, so that the head is inserted with it: openIMIS's dumps make
+/// both `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT NULL (the keys are deferred).
 pub async fn create_family(
     pool: &Pool,
+    catalog: &CatalogCell,
     hooks: &dyn FamilyHooks,
     actor: &Actor,
     meta: &MutationMeta,
@@ -622,14 +868,15 @@ pub async fn create_family(
     if !actor.has_right(RIGHT_CREATE) {
         return reject(pool, meta, denied(actor, CREATE)).await;
     }
-    let mut tx = Tx::begin(pool, meta).await?;
-    let conn: &mut AsyncPgConnection = &mut tx.conn;
-    let result = async {
+    let catalog = catalog.get(pool).await?;
+    let catalog = catalog.as_ref();
+    logged_transaction!(pool, meta, CREATE, |conn| async {
         let now = Utc::now();
         let head = input
             .head_insuree
             .as_ref()
             .ok_or_else(|| invalid(CREATE, "headInsuree", "is required"))?;
+        check_input(conn, catalog, CREATE, input).await?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {
             return Err(invalid(
                 CREATE,
@@ -655,18 +902,15 @@ pub async fn create_family(
                 format!("a family {family_uuid} already exists"),
             ));
         }
-        let head_id = write_head(conn, CREATE, actor, None, head, now).await?;
-        let family_id: i32 = diesel::insert_into(tbl_families::table)
+        let family_id = reserve_id(conn, "tblFamilies", "FamilyID").await?;
+        let head_id = write_head(conn, catalog, CREATE, actor, Some(family_id), head, now).await?;
+        diesel::insert_into(tbl_families::table)
             .values((
+                tbl_families::family_id.eq(family_id),
                 &family_values(input, head_id, actor, now),
                 tbl_families::family_uuid.eq(&family_uuid),
                 tbl_families::json_ext.eq(input.json_ext.as_ref().and_then(json_ext_value)),
             ))
-            .returning(tbl_families::family_id)
-            .get_result(conn)
-            .await?;
-        diesel::update(tbl_insuree::table.find(head_id))
-            .set(tbl_insuree::family_id.eq(family_id))
             .execute(conn)
             .await?;
         let event = FamilyEvent {
@@ -679,15 +923,14 @@ pub async fn create_family(
             .await
             .map_err(|e| hook_failure(CREATE, e))?;
         Ok(vec![family_id])
-    }
-    .await;
-    tx.finish(CREATE, result).await
+    })
 }
 
 /// `updateFamily`: history rows, full replacement (except an omitted `jsonExt`), the head
 /// insuree, the hooks, the log — one transaction.
 pub async fn update_family(
     pool: &Pool,
+    catalog: &CatalogCell,
     hooks: &dyn FamilyHooks,
     actor: &Actor,
     meta: &MutationMeta,
@@ -696,14 +939,15 @@ pub async fn update_family(
     if !actor.has_right(RIGHT_UPDATE) {
         return reject(pool, meta, denied(actor, UPDATE)).await;
     }
-    let mut tx = Tx::begin(pool, meta).await?;
-    let conn: &mut AsyncPgConnection = &mut tx.conn;
-    let result = async {
+    let catalog = catalog.get(pool).await?;
+    let catalog = catalog.as_ref();
+    logged_transaction!(pool, meta, UPDATE, |conn| async {
         let now = Utc::now();
         let uuid = input
             .uuid
             .as_ref()
             .ok_or_else(|| invalid(UPDATE, "uuid", "is required to update a family"))?;
+        check_input(conn, catalog, UPDATE, input).await?;
         let found = lock_visible_families(conn, std::slice::from_ref(uuid), &actor.scope).await?;
         let Some(family) = found.into_iter().next() else {
             return Err(invalid(UPDATE, "uuid", format!("no family {uuid}")));
@@ -715,13 +959,21 @@ pub async fn update_family(
                 "the village is not in one of your districts",
             ));
         }
-        copy_families(conn, &[family.family_id], now).await?;
+        copy_families(conn, catalog, &[family.family_id], now).await?;
         let head_id = match &input.head_insuree {
             Some(head) => {
-                let new_head =
-                    write_head(conn, UPDATE, actor, Some(family.family_id), head, now).await?;
+                let new_head = write_head(
+                    conn,
+                    catalog,
+                    UPDATE,
+                    actor,
+                    Some(family.family_id),
+                    head,
+                    now,
+                )
+                .await?;
                 if new_head != family.insuree_id {
-                    copy_insurees(conn, &[family.insuree_id], now).await?;
+                    copy_insurees(conn, catalog, &[family.insuree_id], now).await?;
                     diesel::update(tbl_insuree::table.find(family.insuree_id))
                         .set((
                             tbl_insuree::is_head.eq(false),
@@ -755,15 +1007,19 @@ pub async fn update_family(
             .await
             .map_err(|e| hook_failure(UPDATE, e))?;
         Ok(vec![family.family_id])
-    }
-    .await;
-    tx.finish(UPDATE, result).await
+    })
 }
 
 /// `deleteFamilies`: members soft-deleted or detached, the families soft-deleted (history row +
 /// `ValidityFrom = ValidityTo = now`), the hooks, the log — one transaction, all or nothing.
+///
+/// `deleteMembers: false` detaches the members (`FamilyID` NULL, with a history row), as
+/// openIMIS does; on a database where `tblInsuree."FamilyID"` is NOT NULL (openIMIS's dumps
+/// before its own migrations) an insuree cannot exist without a family, so the mutation is
+/// refused with a message saying so and changes nothing (docs/compatibility.md).
 pub async fn delete_families(
     pool: &Pool,
+    catalog: &CatalogCell,
     hooks: &dyn FamilyHooks,
     actor: &Actor,
     meta: &MutationMeta,
@@ -772,12 +1028,21 @@ pub async fn delete_families(
     if !actor.has_right(RIGHT_DELETE) {
         return reject(pool, meta, denied(actor, DELETE)).await;
     }
-    let mut tx = Tx::begin(pool, meta).await?;
-    let conn: &mut AsyncPgConnection = &mut tx.conn;
-    let result = async {
+    let catalog = catalog.get(pool).await?;
+    let catalog = catalog.as_ref();
+    logged_transaction!(pool, meta, DELETE, |conn| async {
         let now = Utc::now();
         if input.uuids.is_empty() {
             return Err(invalid(DELETE, "uuids", "no family given"));
+        }
+        if !input.delete_members && !catalog.insuree_family_nullable() {
+            return Err(invalid(
+                DELETE,
+                "deleteMembers",
+                "false is not possible on this database: tblInsuree.FamilyID is NOT NULL here, \
+                 so an insuree cannot be left without a family; delete the members with the \
+                 family (deleteMembers: true) or move them to another family first",
+            ));
         }
         let found = lock_visible_families(conn, &input.uuids, &actor.scope).await?;
         let missing: Vec<MutationError> = input
@@ -802,7 +1067,7 @@ pub async fn delete_families(
             .for_update()
             .load(conn)
             .await?;
-        copy_insurees(conn, &members, now).await?;
+        copy_insurees(conn, catalog, &members, now).await?;
         if input.delete_members {
             diesel::update(tbl_insuree::table.filter(tbl_insuree::insuree_id.eq_any(&members)))
                 .set((
@@ -830,7 +1095,7 @@ pub async fn delete_families(
                 .execute(conn)
                 .await?;
         }
-        copy_families(conn, &ids, now).await?;
+        copy_families(conn, catalog, &ids, now).await?;
         diesel::update(tbl_families::table.filter(tbl_families::family_id.eq_any(&ids)))
             .set((
                 tbl_families::validity_from.eq(now),
@@ -844,7 +1109,5 @@ pub async fn delete_families(
             .await
             .map_err(|e| hook_failure(DELETE, e))?;
         Ok(ids)
-    }
-    .await;
-    tx.finish(DELETE, result).await
+    })
 }

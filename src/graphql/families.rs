@@ -17,6 +17,7 @@ use super::family_types::{
 use super::relay::{ExtendedConnection, Pagination, decode_global_id, total_count_selected};
 use super::scalars::{Date, DateTime, JsonString};
 use crate::auth::Identity;
+use crate::db::catalog::CatalogCell;
 use crate::error::ErrorCode;
 use crate::families::Scope;
 use crate::families::mutations::{
@@ -733,12 +734,13 @@ async fn save_family(
         &f.client_mutation_details,
     );
     let (pool, hooks, actor, input) = (pool(ctx)?, hooks(ctx)?, actor(caller), family_input(f));
+    let catalog = ctx.data::<CatalogCell>()?;
     match how {
         FamilySave::Create => {
-            mutations::create_family(pool, hooks.as_ref(), &actor, &m, &input).await
+            mutations::create_family(pool, catalog, hooks.as_ref(), &actor, &m, &input).await
         }
         FamilySave::Update => {
-            mutations::update_family(pool, hooks.as_ref(), &actor, &m, &input).await
+            mutations::update_family(pool, catalog, hooks.as_ref(), &actor, &m, &input).await
         }
     }
     .map_err(|e| user_error(&e))
@@ -800,7 +802,14 @@ impl FamilyMutation {
             delete_members: input.delete_members,
         };
         let r =
-            mutations::delete_families(pool(ctx)?, hooks(ctx)?.as_ref(), &actor(caller), &m, &del)
+            mutations::delete_families(
+                pool(ctx)?,
+                ctx.data::<CatalogCell>()?,
+                hooks(ctx)?.as_ref(),
+                &actor(caller),
+                &m,
+                &del,
+            )
                 .await
                 .map_err(|e| user_error(&e))?;
         Ok(Some(DeleteFamiliesPayload::from_receipt(

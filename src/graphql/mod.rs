@@ -58,6 +58,7 @@ pub fn build_schema(
     settings: Arc<Settings>,
     jwt: Arc<JwtKeys>,
     hooks: crate::hooks::SharedHooks,
+    catalog: crate::db::catalog::CatalogCell,
 ) -> AppSchema {
     let depth = settings.service.graphql_max_depth;
     let complexity = settings.service.graphql_max_complexity;
@@ -66,6 +67,7 @@ pub fn build_schema(
         .data(settings)
         .data(jwt)
         .data(hooks)
+        .data(catalog)
         .limit_depth(depth)
         .limit_complexity(complexity)
         .finish()

@@ -21,6 +21,8 @@ pub struct AppState {
     pub jwt: Arc<crate::auth::JwtKeys>,
     /// The GraphQL schema.
     pub schema: crate::graphql::AppSchema,
+    /// The database's shape, read once (src/db/catalog.rs).
+    pub catalog: crate::db::catalog::CatalogCell,
 }
 
 pub use router::router;
