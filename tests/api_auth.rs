@@ -30,7 +30,7 @@ fn keys() -> JwtKeys {
 
 async fn private_key(db: &TestDb, login: &str) -> String {
     db.scalar(&format!(
-        "SELECT \"PrivateKey\" FROM \"tblUsers\" WHERE \"LoginName\" = '{login}'"
+        "SELECT \"PrivateKey\" FROM \"tblUsers\" WHERE \"LoginName\" = '{login}' AND \"ValidityTo\" IS NULL"
     ))
     .await
     .unwrap()
@@ -39,7 +39,13 @@ async fn private_key(db: &TestDb, login: &str) -> String {
 #[tokio::test]
 async fn login_issues_a_verifiable_token_and_a_cookie() {
     let db = TestDb::new().await;
-    let uid = fixtures::user(&db, "Admin", "admin123", &[101001], &[], true).await;
+    // openIMIS's own databases ship this login (with openIMIS's hashing and private key).
+    let uid = if support::Ground::current().is_openimis() {
+        db.count("SELECT \"UserID\" FROM \"tblUsers\" WHERE \"LoginName\" = 'Admin' AND \"ValidityTo\" IS NULL")
+            .await as i32
+    } else {
+        fixtures::user(&db, "Admin", "admin123", &[101001], &[], true).await
+    };
     let app = TestApp::spawn(&db).await;
     let (status, cookies, body) = login_raw(&app, "Admin", "admin123  ").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -340,7 +346,8 @@ async fn delete_token_cookie_clears_it() {
 
 #[tokio::test]
 async fn identity_holds_rights_admin_flag_and_districts() {
-    let db = TestDb::new().await;
+    // The visible set is asserted over every family: the demo's are not part of it.
+    let db = TestDb::new().await.without_demo_families().await;
     let loc = fixtures::locations(&db, "A").await;
     fixtures::user(
         &db,
@@ -371,10 +378,10 @@ async fn identity_holds_rights_admin_flag_and_districts() {
     assert_eq!(id.language, "en");
     // the district predicate selects families of villages under the user's district only
     db.exec(&format!(
-        "INSERT INTO \"tblInsuree\" (\"InsureeUUID\", \"LastName\", \"OtherNames\", \"IsHead\", \"CardIssued\", \"ValidityFrom\", \"AuditUserID\")
-         VALUES ('00000000-0000-0000-0000-000000000001', 'H', 'H', true, false, now(), 0);
-         INSERT INTO \"tblFamilies\" (\"FamilyUUID\", \"InsureeID\", \"LocationId\", \"ValidityFrom\", \"AuditUserID\")
-         SELECT 'f-in', \"InsureeID\", {v}, now(), 0 FROM \"tblInsuree\";
+        "INSERT INTO \"tblInsuree\" (\"InsureeUUID\", \"FamilyID\", \"LastName\", \"OtherNames\", \"DOB\", \"IsHead\", \"CardIssued\", \"ValidityFrom\", \"AuditUserID\")
+         VALUES ('00000000-0000-0000-0000-000000000001', nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID')), 'H', 'H', '1980-01-01', true, false, now(), 0);
+         INSERT INTO \"tblFamilies\" (\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"LocationId\", \"ValidityFrom\", \"AuditUserID\")
+         SELECT \"FamilyID\", 'f-in', \"InsureeID\", {v}, now(), 0 FROM \"tblInsuree\";
          INSERT INTO \"tblFamilies\" (\"FamilyUUID\", \"InsureeID\", \"LocationId\", \"ValidityFrom\", \"AuditUserID\")
          SELECT 'f-none', \"InsureeID\", NULL, now(), 0 FROM \"tblInsuree\";",
         v = loc.village
@@ -421,8 +428,12 @@ async fn identity_holds_rights_admin_flag_and_districts() {
 #[tokio::test]
 async fn core_user_is_created_on_a_newer_openimis_schema_too() {
     let db = TestDb::new().await;
-    db.exec("ALTER TABLE \"core_User\" ADD COLUMN \"ValidityFrom\" timestamptz NOT NULL")
-        .await;
+    // (NOT NULL with a default first: openIMIS's own databases already hold users.)
+    db.exec(
+        "ALTER TABLE \"core_User\" ADD COLUMN \"ValidityFrom\" timestamptz NOT NULL DEFAULT now(); \
+         ALTER TABLE \"core_User\" ALTER COLUMN \"ValidityFrom\" DROP DEFAULT",
+    )
+    .await;
     fixtures::user(&db, "u1", "pw", &[], &[], false).await;
     let app = TestApp::spawn(&db).await;
     app.login("u1", "pw").await;
@@ -432,5 +443,9 @@ async fn core_user_is_created_on_a_newer_openimis_schema_too() {
     );
     // a second login reuses the row
     app.login("u1", "pw").await;
-    assert_eq!(db.count("SELECT count(*) FROM \"core_User\"").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"core_User\" WHERE \"username\" = 'u1'")
+            .await,
+        1
+    );
 }

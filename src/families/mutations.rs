@@ -1035,15 +1035,6 @@ pub async fn delete_families(
         if input.uuids.is_empty() {
             return Err(invalid(DELETE, "uuids", "no family given"));
         }
-        if !input.delete_members && !catalog.insuree_family_nullable() {
-            return Err(invalid(
-                DELETE,
-                "deleteMembers",
-                "false is not possible on this database: tblInsuree.FamilyID is NOT NULL here, \
-                 so an insuree cannot be left without a family; delete the members with the \
-                 family (deleteMembers: true) or move them to another family first",
-            ));
-        }
         let found = lock_visible_families(conn, &input.uuids, &actor.scope).await?;
         let missing: Vec<MutationError> = input
             .uuids
@@ -1058,6 +1049,15 @@ pub async fn delete_families(
             .collect();
         if !missing.is_empty() {
             return Err(Failure::Rejected(missing));
+        }
+        if !input.delete_members && !catalog.insuree_family_nullable() {
+            return Err(invalid(
+                DELETE,
+                "deleteMembers",
+                "false is not possible on this database: tblInsuree.FamilyID is NOT NULL here, \
+                 so an insuree cannot be left without a family; delete the members with the \
+                 family (deleteMembers: true) or move them to another family first",
+            ));
         }
         let ids: Vec<i32> = found.iter().map(|f| f.family_id).collect();
         let members: Vec<i32> = tbl_insuree::table

@@ -17,11 +17,13 @@ fn int_array(v: &[i32]) -> String {
     )
 }
 
-/// Adds a language if absent.
+/// Adds a language, or gives an existing one (openIMIS's databases ship `en` and `fr`) this name
+/// and sort order.
 pub async fn language(db: &TestDb, code: &str, name: &str, sort_order: Option<i32>) {
     db.exec(&format!(
         "INSERT INTO \"tblLanguages\" (\"LanguageCode\", \"LanguageName\", \"SortOrder\") \
-         VALUES ({}, {}, {}) ON CONFLICT DO NOTHING",
+         VALUES ({}, {}, {}) ON CONFLICT (\"LanguageCode\") DO UPDATE \
+         SET \"LanguageName\" = EXCLUDED.\"LanguageName\", \"SortOrder\" = EXCLUDED.\"SortOrder\"",
         quote(code),
         quote(name),
         sort_order.map_or("NULL".to_string(), |s| s.to_string())
@@ -40,7 +42,11 @@ pub async fn user(
     districts: &[i32],
     admin: bool,
 ) -> i32 {
-    language(db, "en", "English", None).await;
+    db.exec(
+        "INSERT INTO \"tblLanguages\" (\"LanguageCode\", \"LanguageName\") VALUES ('en', 'English') \
+         ON CONFLICT DO NOTHING",
+    )
+    .await;
     let private_key = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
     let stored = policy_notification::auth::hash_password(password, &private_key);
     let role = format!("role-{login}");

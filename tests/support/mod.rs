@@ -316,6 +316,17 @@ async fn exists_db(conn: &mut AsyncPgConnection, name: &str) -> bool {
     row.exists
 }
 
+/// Whether `tblInsuree."FamilyID"` accepts NULL in `db` (not in openIMIS's shipped dumps).
+pub async fn insuree_family_nullable(db: &TestDb) -> bool {
+    db.scalar(
+        "SELECT is_nullable FROM information_schema.columns \
+         WHERE table_name = 'tblInsuree' AND column_name = 'FamilyID'",
+    )
+    .await
+    .as_deref()
+        == Some("YES")
+}
+
 /// A fresh database for one test.
 pub struct TestDb {
     pub name: String,
@@ -361,6 +372,21 @@ impl TestDb {
             url: url_for(&name),
             name,
         }
+    }
+
+    /// Removes the families, insurees, policies and mutation log a real openIMIS database ships
+    /// with (its demo data), for tests that assert exact figures over every family; the schema, reference
+    /// data, users and locations stay as shipped. A no-op on our own (empty) schema.
+    pub async fn without_demo_families(self) -> TestDb {
+        if Ground::current().is_openimis() {
+            self.exec(
+                "TRUNCATE \"tblFamilies\", \"tblInsuree\", \"tblPolicy\", \"tblInsureePolicy\", \
+                 \"tblPremium\", \"tblFamilySMS\", \"tblIndicationOfPolicyNotifications\", \
+                 \"tblIndicationOfPolicyNotificationsDetails\", \"insuree_FamilyMutation\", \"core_Mutation_Log\" CASCADE",
+            )
+            .await;
+        }
+        self
     }
 
     /// A connection to this database.
