@@ -124,15 +124,19 @@ pub async fn resolve_settings(
 }
 
 /// The JWT fallback secret: configured, or (with `generate`) read from or written to the data
-/// folder (DECISIONS 31).
+/// folder, or, on the embedded database, the one a demo start left in the data folder
+/// (DECISIONS 31).
 pub fn jwt_secret(settings: &Settings, generate: bool) -> Result<SecretString, StartError> {
     if let Some(s) = &settings.service.jwt_secret {
         return Ok(s.clone());
     }
-    if !generate {
+    let path = settings.service.data_dir.join("jwt_secret");
+    // A start on the embedded data folder that `serve --demo` prepared keeps its secret, so that
+    // the tokens it issued stay valid.
+    let embedded_with_secret = settings.service.database_url.is_none() && path.is_file();
+    if !generate && !embedded_with_secret {
         return Err(StartError::NoJwtSecret);
     }
-    let path = settings.service.data_dir.join("jwt_secret");
     let secret = load_or_create_secret(&path)
         .map_err(|e| StartError::Other(format!("{}: {e}", path.display())))?;
     tracing::warn!(file = %path.display(), "no jwt_secret configured: using a generated secret kept in the data folder (demo mode)");

@@ -442,9 +442,61 @@ async fn demo_seeds_and_writes_the_messages_due_today_at_start() {
         "one file per message recorded as sent"
     );
     drop(conn);
+    let token = login(server.port, "Admin", "admin123").await;
+    let (code, output) = server.terminate();
+    assert_eq!(code, 0, "{output}");
+
+    // A plain `serve` on the same data folder uses the secret the demo generated there: it
+    // starts, and the demo's tokens still work.
+    let mut server = Server::start_in(
+        Some(&work),
+        &["--data-dir", &data_arg],
+        &[],
+        &work.join("serve.log"),
+    );
+    server.wait_healthy().await;
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/graphql", server.port))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(r#"{"query":"{ families(first: 1) { totalCount } }"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["data"]["families"]["totalCount"].as_i64().unwrap_or(0) > 0,
+        "{body}"
+    );
     let (code, output) = server.terminate();
     assert_eq!(code, 0, "{output}");
     let _ = fs::remove_dir_all(&work);
+}
+
+/// Logs in through `tokenAuth` on a running server; the token.
+async fn login(port: u16, user: &str, password: &str) -> String {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/graphql"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                "query": "mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token } }",
+                "variables": {"u": user, "p": password},
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["tokenAuth"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {body}"))
+        .to_string()
 }
 
 #[derive(diesel::QueryableByName)]

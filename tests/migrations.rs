@@ -358,3 +358,62 @@ async fn conversion_without_any_language_names_the_setting() {
         "nothing converted"
     );
 }
+
+#[tokio::test]
+async fn conversion_refuses_rows_of_families_that_do_not_exist() {
+    let db = legacy_database().await;
+    db.exec(
+        r#"INSERT INTO "tblFamilySMS" VALUES
+            (2, true, 'en', '2024-01-01', NULL),
+            (777, true, 'en', '2024-01-01', NULL),
+            (778, false, NULL, '2024-01-01', '2024-02-01');"#,
+    )
+    .await;
+    let err = run_pending(&db.url, None).await.unwrap_err().to_string();
+    assert!(err.contains("convert_family_sms"), "{err}");
+    assert!(
+        err.contains("rows for 2 families that tblFamilies does not have (FamilyID 777, FamilyID 778)"),
+        "{err}"
+    );
+    assert!(err.contains("DELETE FROM \"tblFamilySMS\""), "{err}");
+    assert!(err.contains("policy-notification migrate"), "{err}");
+    // Nothing converted, nothing archived.
+    assert_eq!(db.count(r#"SELECT count(*) FROM "tblFamilySMS""#).await, 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pn_family_sms_archive").await,
+        0
+    );
+    // Following the message lets the migration through.
+    db.exec(r#"DELETE FROM "tblFamilySMS" WHERE familyid NOT IN (SELECT "FamilyID" FROM "tblFamilies")"#)
+        .await;
+    run_pending(&db.url, None).await.unwrap();
+    assert_eq!(sms_rows(&db).await, "2:t:en:");
+}
+
+#[tokio::test]
+async fn the_report_right_goes_to_the_roles_openimis_grants_it_to() {
+    // On openIMIS's databases the roles are openIMIS's own; on ours, the demo-free schema has
+    // none, so add the two the grant is for, as they are in openIMIS.
+    let db = TestDb::unmigrated().await;
+    if db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'tblRole'").await == 0 {
+        run_pending(&db.url, None).await.unwrap();
+        db.exec(
+            r#"INSERT INTO "tblRole" ("RoleUUID", "RoleName", "IsSystem", "IsBlocked", "ValidityFrom") VALUES
+                 (gen_random_uuid()::text, 'Enrolment Officer', 1, false, now()),
+                 (gen_random_uuid()::text, 'Accountant', 4, false, now()),
+                 (gen_random_uuid()::text, 'IMIS Administrator', 64, false, now());
+               DELETE FROM "__diesel_schema_migrations" WHERE version LIKE '20261201000001%';"#,
+        )
+        .await;
+    }
+    run_pending(&db.url, None).await.unwrap();
+    let holders = r#"SELECT string_agg(r."IsSystem"::text, ',' ORDER BY r."IsSystem")
+        FROM "tblRoleRight" rr JOIN "tblRole" r ON r."RoleID" = rr."RoleID"
+        WHERE rr."RightID" = 131224 AND rr."ValidityTo" IS NULL AND r."ValidityTo" IS NULL"#;
+    assert_eq!(db.scalar(holders).await.as_deref(), Some("1,4"));
+    // Once only.
+    db.exec(r#"DELETE FROM "__diesel_schema_migrations" WHERE version LIKE '20261201000001%'"#)
+        .await;
+    run_pending(&db.url, None).await.unwrap();
+    assert_eq!(db.scalar(holders).await.as_deref(), Some("1,4"));
+}

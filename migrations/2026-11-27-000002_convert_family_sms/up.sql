@@ -4,12 +4,15 @@
 --   * non-current rows moved to pn_family_sms_archive;
 --   * NULL approval -> false, NULL language -> the default language (originals archived);
 --   * primary key on "FamilyID" and a foreign key to tblFamilies.
--- Several current rows for one family stop the migration with an error that lists them.
+-- Several current rows for one family, or rows of families that do not exist, stop the
+-- migration with an error that lists them and says what to do.
 -- On a table that already has the quoted layout this does nothing.
 DO $$
 DECLARE
     default_language varchar(5);
     duplicates text;
+    orphans text;
+    orphan_count bigint;
 BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM information_schema.columns
@@ -26,6 +29,20 @@ BEGIN
         RAISE EXCEPTION 'tblFamilySMS holds several current rows (validityto IS NULL) for one family: %. '
             'Keep one current row per family (end-date the others by setting validityto), then run '
             'policy-notification migrate again; nothing was converted', duplicates;
+    END IF;
+
+    -- Rows of families that do not exist cannot get the foreign key: say which, and what to do.
+    SELECT count(*), string_agg(format('FamilyID %s', familyid), ', ' ORDER BY familyid)
+             FILTER (WHERE rn <= 20)
+      INTO orphan_count, orphans
+      FROM (SELECT s.familyid, row_number() OVER (ORDER BY s.familyid) AS rn
+            FROM (SELECT DISTINCT familyid FROM "tblFamilySMS") s
+            WHERE NOT EXISTS (SELECT 1 FROM "tblFamilies" f WHERE f."FamilyID" = s.familyid)) o;
+    IF orphan_count > 0 THEN
+        RAISE EXCEPTION 'tblFamilySMS holds rows for % families that tblFamilies does not have (%). '
+            'Delete those rows (DELETE FROM "tblFamilySMS" WHERE familyid NOT IN (SELECT "FamilyID" FROM "tblFamilies")) '
+            'or restore the families, then run policy-notification migrate again; nothing was converted',
+            orphan_count, concat(orphans, CASE WHEN orphan_count > 20 THEN ', …' END);
     END IF;
 
     default_language := NULLIF(current_setting('pn.default_language', true), '');

@@ -199,7 +199,10 @@ SET LOCAL TIME ZONE 'UTC';"#,
     progress.set_message("reference data, locations, users");
     conn.batch_execute(&reference::reference_tables()).await?;
     conn.batch_execute(&users::roles_sql(&g, &since)).await?;
-    conn.batch_execute(&users::users_sql(&g, &since)).await?;
+    let catalog = crate::db::catalog::Catalog::load(conn).await?;
+    let with_assign = catalog.has_column("tblUserRole", "Assign");
+    conn.batch_execute(&users::users_sql(&g, &since, with_assign))
+        .await?;
     let audit = scalar(
         conn,
         r#"SELECT COALESCE(min("UserID"), -1)::bigint AS v FROM "tblUsers"

@@ -106,7 +106,9 @@ WHERE NOT EXISTS (SELECT 1 FROM "tblRoleRight" rr WHERE rr."RoleID" = r.role_id 
 }
 
 /// The demo users (added when no current user has the login), their roles and `core_User` rows.
-pub(crate) fn users_sql(g: &Gen, since: &str) -> String {
+/// `with_assign`: whether `tblUserRole` has openIMIS's later `Assign` column (absent in the
+/// 1.5.0 era's dump).
+pub(crate) fn users_sql(g: &Gen, since: &str, with_assign: bool) -> String {
     let mut sql = String::new();
     for u in DEMO_USERS {
         let login = lit(u.login);
@@ -124,8 +126,8 @@ SELECT (SELECT COALESCE(max("UserID"), 0) FROM "tblUsers") + 1, {uuid}, {login},
        upper(encode(sha256(convert_to({password} || k.pk, 'UTF8')), 'hex')), k.pk, {since}, -1
 FROM (SELECT {private_key} AS pk) k
 WHERE NOT EXISTS (SELECT 1 FROM "tblUsers" WHERE "LoginName" = {login} AND "ValidityTo" IS NULL);
-INSERT INTO "tblUserRole" ("UserRoleID", "UserID", "RoleID", "Assign", "ValidityFrom", "AudituserID")
-SELECT (SELECT COALESCE(max("UserRoleID"), 0) FROM "tblUserRole") + 1, u.id, r.id, 3, {since}, -1
+INSERT INTO "tblUserRole" ("UserRoleID", "UserID", "RoleID", {assign_column}"ValidityFrom", "AudituserID")
+SELECT (SELECT COALESCE(max("UserRoleID"), 0) FROM "tblUserRole") + 1, u.id, r.id, {assign_value}{since}, -1
 FROM (SELECT min("UserID") AS id FROM "tblUsers" WHERE "LoginName" = {login} AND "ValidityTo" IS NULL) u,
      (SELECT min("RoleID") AS id FROM "tblRole" WHERE "IsSystem" = {mask} AND "ValidityTo" IS NULL) r
 WHERE NOT EXISTS (SELECT 1 FROM "tblUserRole" ur WHERE ur."UserID" = u.id AND ur."RoleID" = r.id AND ur."ValidityTo" IS NULL);
@@ -135,6 +137,8 @@ FROM (SELECT min("UserID") AS id FROM "tblUsers" WHERE "LoginName" = {login} AND
 ON CONFLICT DO NOTHING;
 "#,
             uuid = g.uuid("user", &login),
+            assign_column = if with_assign { "\"Assign\", " } else { "" },
+            assign_value = if with_assign { "3, " } else { "" },
             core_uuid = g.uuid("core_user", &login),
             last = lit(u.names.1),
             other = lit(u.names.0),

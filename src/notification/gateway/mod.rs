@@ -127,7 +127,20 @@ impl GatewayChain {
     pub fn from_settings(settings: &Settings) -> Result<Self, GatewayError> {
         let mut providers = Vec::new();
         for p in &settings.module.providers {
-            match build_gateway(p, settings)? {
+            let built = match build_gateway(p, settings) {
+                Err(GatewayError::Config { provider, message }) if left_empty(p) => {
+                    // openIMIS's own module migration stores eGASMSGateway so; openIMIS fails
+                    // every send through it. Not a reason to refuse start-up (DECISIONS 21).
+                    tracing::warn!(
+                        %provider,
+                        reason = %message,
+                        "notification provider with empty parameters: skipped until they are set"
+                    );
+                    continue;
+                }
+                other => other?,
+            };
+            match built {
                 Some(g) => providers.push(Provider::new(
                     g,
                     p.rate_per_second,
@@ -187,6 +200,13 @@ impl GatewayChain {
             outcome: SendOutcome::Failed(reasons.join("; ")),
         }
     }
+}
+
+/// Whether a required parameter of `p` is present but empty (a provider stored unconfigured).
+fn left_empty(p: &ProviderSettings) -> bool {
+    p.params
+        .values()
+        .any(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
 }
 
 fn build_gateway(

@@ -1,0 +1,2 @@
+-- The grant is data openIMIS itself would have written; it is left in place.
+SELECT 1;
