@@ -654,3 +654,210 @@ async fn the_journal_lists_and_waits_for_mutations() {
         "{body}"
     );
 }
+
+/// The ground's own families, untouched: on the real openIMIS databases the demo's families
+/// (written by openIMIS, with every column of their era), on our own schema one created first.
+async fn demo_env() -> Env {
+    let db = TestDb::new().await;
+    db.exec(BASE).await;
+    fixtures::user(&db, "admin", "pw-admin", &RIGHTS, &[], true).await;
+    let app = TestApp::spawn(&db).await;
+    let admin = app.login("admin", "pw-admin").await;
+    let e = Env { db, app, admin };
+    if !support::Ground::current().is_openimis() {
+        let (st, err) = e
+            .mutate(
+                &e.admin,
+                "v1_5_create_family",
+                &[("CLIENT_ID", "own-1"), ("CHF", "990000001"), ("VILLAGE_ID", "6")],
+            )
+            .await;
+        assert_eq!((st, err), (2, None));
+    }
+    e
+}
+
+/// A current family of the ground with its head: (family uuid, head uuid, head CHFID, village).
+async fn some_family(db: &TestDb, skip: usize) -> (String, String, String, String) {
+    let row = db
+        .scalar(&format!(
+            "SELECT f.\"FamilyUUID\" || '|' || i.\"InsureeUUID\" || '|' || i.\"CHFID\" || '|' || f.\"LocationId\" \
+             FROM \"tblFamilies\" f JOIN \"tblInsuree\" i ON i.\"InsureeID\" = f.\"InsureeID\" \
+             WHERE f.\"ValidityTo\" IS NULL AND i.\"ValidityTo\" IS NULL AND f.\"LocationId\" IS NOT NULL \
+               AND i.\"CHFID\" IS NOT NULL \
+             ORDER BY f.\"FamilyID\" OFFSET {skip} LIMIT 1"
+        ))
+        .await
+        .expect("a current family with a head");
+    let parts: Vec<String> = row.split('|').map(str::to_string).collect();
+    (
+        parts[0].clone(),
+        parts[1].clone(),
+        parts[2].clone(),
+        parts[3].clone(),
+    )
+}
+
+#[tokio::test]
+async fn families_the_ground_holds_are_updated_and_deleted() {
+    let e = demo_env().await;
+    let db = &e.db;
+    let (family, head, chf, village) = some_family(db, 0).await;
+    let families_before = db.count("SELECT count(*) FROM \"tblFamilies\"").await;
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_update_family",
+            &[
+                ("CLIENT_ID", "demo-u1"),
+                ("CHF", &chf),
+                ("FAMILY_UUID", &family),
+                ("HEAD_UUID", &head),
+                ("VILLAGE_ID", &village),
+            ],
+        )
+        .await;
+    assert_eq!((st, err), (2, None), "update of {family}");
+    // A history copy of the family and of the head, with every column the row had.
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblFamilies\"").await,
+        families_before + 1
+    );
+    let same_columns = format!(
+        "SELECT count(*) FROM \"tblFamilies\" h JOIN \"tblFamilies\" c ON c.\"FamilyID\" = h.\"LegacyID\" \
+         WHERE c.\"FamilyUUID\" = '{family}' AND h.\"ValidityTo\" IS NOT NULL \
+           AND h.\"AuditUserID\" IS NOT NULL AND h.\"RowID\" IS NOT DISTINCT FROM c.\"RowID\""
+    );
+    assert_eq!(db.count(&same_columns).await, 1);
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT i.\"OtherNames\" || '/' || f.\"FamilyAddress\" FROM \"tblFamilies\" f \
+             JOIN \"tblInsuree\" i ON i.\"InsureeID\" = f.\"InsureeID\" \
+             WHERE f.\"FamilyUUID\" = '{family}' AND f.\"ValidityTo\" IS NULL"
+        ))
+        .await
+        .as_deref(),
+        Some("Johnny/Main road 2")
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT s.\"ApprovalOfSMS\"::text || '/' || s.\"LanguageOfSMS\" FROM \"tblFamilySMS\" s \
+             JOIN \"tblFamilies\" f ON f.\"FamilyID\" = s.\"FamilyID\" WHERE f.\"FamilyUUID\" = '{family}'"
+        ))
+        .await
+        .as_deref(),
+        Some("false/fr")
+    );
+
+    // Delete with its members (every era allows it); the family and its members end.
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_delete_families",
+            &[
+                ("CLIENT_ID", "demo-d1"),
+                ("CHF", &chf),
+                ("FAMILY_UUID", &family),
+                ("DELETE_MEMBERS", "true"),
+            ],
+        )
+        .await;
+    assert_eq!((st, err), (2, None), "delete of {family}");
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM \"tblInsuree\" i JOIN \"tblFamilies\" f ON f.\"FamilyID\" = i.\"FamilyID\" \
+             WHERE f.\"FamilyUUID\" = '{family}' AND i.\"ValidityTo\" IS NULL"
+        ))
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
+    let e = env().await;
+    let db = &e.db;
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_create_family",
+            &[("CLIENT_ID", "ref-0"), ("CHF", "880000001"), ("VILLAGE_ID", "6")],
+        )
+        .await;
+    assert_eq!((st, err), (2, None));
+    let (family, head, chf, _) = some_family(db, 0).await;
+    let counts = || async {
+        (
+            db.count("SELECT count(*) FROM \"tblFamilies\"").await,
+            db.count("SELECT count(*) FROM \"tblInsuree\"").await,
+            db.count("SELECT count(*) FROM \"tblFamilySMS\"").await,
+        )
+    };
+    let before = counts().await;
+    let update = |id: &str, extra: &str, chf: &str| {
+        format!(
+            "mutation {{ updateFamily(input: {{ clientMutationId: \"{id}\", uuid: \"{family}\", \
+             locationId: 6, headInsuree: {{ uuid: \"{head}\", chfId: \"{chf}\", lastName: \"L\", \
+             otherNames: \"O\", genderId: \"M\", dob: \"1980-01-01\", cardIssued: false {extra} }} }}) \
+             {{ internalId }} }}"
+        )
+    };
+    let logged = |id: &'static str| async move {
+        (
+            db.count(&format!("SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"))
+                .await,
+            db.scalar(&format!("SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"))
+                .await
+                .unwrap_or_default(),
+        )
+    };
+    // A number longer than the live column (12 characters on openIMIS 1.5.0's schema).
+    let long = "1234567890123456";
+    let (s, body) = e.q(&e.admin, &update("len-1", "", long)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged("len-1").await;
+    assert_eq!(status, 1);
+    assert!(error.contains("headInsuree.chfId: at most 12 characters"), "{error}");
+    // Unknown references, all named in one answer; the health facility would only fail at COMMIT.
+    let extra = ", healthFacilityId: 99999, currentVillageId: -1, professionId: 999, educationId: 999, relationshipId: 999, typeOfIdId: \"Z\"";
+    let (s, body) = e.q(&e.admin, &update("ref-1", extra, &chf)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged("ref-1").await;
+    assert_eq!(status, 1, "{error}");
+    for field in [
+        "headInsuree.healthFacilityId: no such health facility",
+        "headInsuree.currentVillageId: no such location",
+        "headInsuree.professionId",
+        "headInsuree.educationId",
+        "headInsuree.relationshipId",
+        "headInsuree.typeOfIdId",
+    ] {
+        assert!(error.contains(field), "{field} in {error}");
+    }
+    let bad_gender = update("ref-2", "", &chf).replace("genderId: \"M\"", "genderId: \"Z\"");
+    e.q(&e.admin, &bad_gender).await;
+    assert!(logged("ref-2").await.1.contains("headInsuree.genderId: no such gender"));
+    let bad_location = update("ref-3", "", &chf).replace("locationId: 6", "locationId: 999999");
+    e.q(&e.admin, &bad_location).await;
+    assert!(logged("ref-3").await.1.contains("locationId: no such location"));
+    assert_eq!(counts().await, before, "nothing written");
+
+    // What still fails at COMMIT (a deferred key no check foresaw) is a logged error too.
+    db.exec(
+        "CREATE TABLE pn_test_guard (id int PRIMARY KEY); \
+         ALTER TABLE \"tblFamilies\" ADD CONSTRAINT pn_test_guard_fk FOREIGN KEY (\"Ethnicity\") \
+           REFERENCES \"tblGender\" (\"Code\") DEFERRABLE INITIALLY DEFERRED NOT VALID",
+    )
+    .await;
+    let q = format!(
+        "mutation {{ updateFamily(input: {{ clientMutationId: \"commit-1\", uuid: \"{family}\", \
+         locationId: 6, ethnicity: \"Q\" }}) {{ internalId }} }}"
+    );
+    let (s, body) = e.q(&e.admin, &q).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    let (status, error) = logged("commit-1").await;
+    assert_eq!(status, 1, "{error}");
+    assert!(error.contains("refused by the database"), "{error}");
+    assert_eq!(counts().await, before, "nothing written");
+}
