@@ -669,7 +669,11 @@ async fn demo_env() -> Env {
             .mutate(
                 &e.admin,
                 "v1_5_create_family",
-                &[("CLIENT_ID", "own-1"), ("CHF", "990000001"), ("VILLAGE_ID", "6")],
+                &[
+                    ("CLIENT_ID", "own-1"),
+                    ("CHF", "990000001"),
+                    ("VILLAGE_ID", "6"),
+                ],
             )
             .await;
         assert_eq!((st, err), (2, None));
@@ -781,7 +785,11 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
         .mutate(
             &e.admin,
             "v1_5_create_family",
-            &[("CLIENT_ID", "ref-0"), ("CHF", "880000001"), ("VILLAGE_ID", "6")],
+            &[
+                ("CLIENT_ID", "ref-0"),
+                ("CHF", "880000001"),
+                ("VILLAGE_ID", "6"),
+            ],
         )
         .await;
     assert_eq!((st, err), (2, None));
@@ -804,11 +812,15 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     };
     let logged = |id: &'static str| async move {
         (
-            db.count(&format!("SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"))
-                .await,
-            db.scalar(&format!("SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"))
-                .await
-                .unwrap_or_default(),
+            db.count(&format!(
+                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
+            ))
+            .await,
+            db.scalar(&format!(
+                "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
+            ))
+            .await
+            .unwrap_or_default(),
         )
     };
     // A number longer than the live column (12 characters on openIMIS 1.5.0's schema).
@@ -817,7 +829,10 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     assert_eq!(s, StatusCode::OK, "{body}");
     let (status, error) = logged("len-1").await;
     assert_eq!(status, 1);
-    assert!(error.contains("headInsuree.chfId: at most 12 characters"), "{error}");
+    assert!(
+        error.contains("headInsuree.chfId: at most 12 characters"),
+        "{error}"
+    );
     // Unknown references, all named in one answer; the health facility would only fail at COMMIT.
     let extra = ", healthFacilityId: 99999, currentVillageId: -1, professionId: 999, educationId: 999, relationshipId: 999, typeOfIdId: \"Z\"";
     let (s, body) = e.q(&e.admin, &update("ref-1", extra, &chf)).await;
@@ -836,10 +851,20 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     }
     let bad_gender = update("ref-2", "", &chf).replace("genderId: \"M\"", "genderId: \"Z\"");
     e.q(&e.admin, &bad_gender).await;
-    assert!(logged("ref-2").await.1.contains("headInsuree.genderId: no such gender"));
+    assert!(
+        logged("ref-2")
+            .await
+            .1
+            .contains("headInsuree.genderId: no such gender")
+    );
     let bad_location = update("ref-3", "", &chf).replace("locationId: 6", "locationId: 999999");
     e.q(&e.admin, &bad_location).await;
-    assert!(logged("ref-3").await.1.contains("locationId: no such location"));
+    assert!(
+        logged("ref-3")
+            .await
+            .1
+            .contains("locationId: no such location")
+    );
     assert_eq!(counts().await, before, "nothing written");
 
     // What still fails at COMMIT (a deferred key no check foresaw) is a logged error too.

@@ -311,17 +311,31 @@ async fn a_hook_error_rolls_everything_back() {
     let mut input = family("502", None);
     input.uuid = Some(uuid.clone());
     input.poverty = Some(true);
-    let r = mutations::update_family(&s.pool, &s.catalog, &FailingHooks, &admin(), &meta("h2"), &input)
-        .await
-        .unwrap();
+    let r = mutations::update_family(
+        &s.pool,
+        &s.catalog,
+        &FailingHooks,
+        &admin(),
+        &meta("h2"),
+        &input,
+    )
+    .await
+    .unwrap();
     assert!(r.outcome.is_err());
     let del = DeleteFamiliesInput {
         uuids: vec![uuid],
         delete_members: true,
     };
-    let r = mutations::delete_families(&s.pool, &s.catalog, &FailingHooks, &admin(), &meta("h3"), &del)
-        .await
-        .unwrap();
+    let r = mutations::delete_families(
+        &s.pool,
+        &s.catalog,
+        &FailingHooks,
+        &admin(),
+        &meta("h3"),
+        &del,
+    )
+    .await
+    .unwrap();
     assert!(r.outcome.is_err());
     assert_eq!(s.db.count("SELECT count(*) FROM \"tblFamilies\"").await, 1);
     assert_eq!(s.db.count("SELECT count(*) FROM \"tblInsuree\"").await, 1);
@@ -338,9 +352,16 @@ async fn missing_rights_and_duplicate_numbers_are_logged_errors() {
     let s = setup().await;
     let mut actor = admin();
     actor.rights = vec![101001];
-    let r = mutations::create_family(&s.pool, &s.catalog, &s.hooks, &actor, &meta("p1"), &family("601", None))
-        .await
-        .unwrap();
+    let r = mutations::create_family(
+        &s.pool,
+        &s.catalog,
+        &s.hooks,
+        &actor,
+        &meta("p1"),
+        &family("601", None),
+    )
+    .await
+    .unwrap();
     assert!(r.outcome.is_err());
     let (status, error) = s.log("p1").await;
     assert_eq!(status, 1);
@@ -516,7 +537,11 @@ async fn delete_soft_deletes_and_end_dates_preferences() {
         // openIMIS's dumps: an insuree cannot be without a family; refused, nothing changed.
         assert_eq!(s.log("d2").await.0, 1);
         assert!(
-            s.log("d2").await.1.unwrap().contains("deleteMembers: false is not possible"),
+            s.log("d2")
+                .await
+                .1
+                .unwrap()
+                .contains("deleteMembers: false is not possible"),
             "{:?}",
             s.log("d2").await
         );
@@ -595,9 +620,16 @@ async fn mode_fixture(s: &Setup) {
 
 impl Setup {
     async fn create_with(&self, input: FamilyInput) -> mutations::MutationReceipt {
-        mutations::create_family(&self.pool, &self.catalog, &self.hooks, &admin(), &meta("fx"), &input)
-            .await
-            .unwrap()
+        mutations::create_family(
+            &self.pool,
+            &self.catalog,
+            &self.hooks,
+            &admin(),
+            &meta("fx"),
+            &input,
+        )
+        .await
+        .unwrap()
     }
 
     async fn chfs(&self, scope: &Scope, filter: &FamilyFilter) -> Vec<String> {

@@ -372,7 +372,9 @@ async fn conversion_refuses_rows_of_families_that_do_not_exist() {
     let err = run_pending(&db.url, None).await.unwrap_err().to_string();
     assert!(err.contains("convert_family_sms"), "{err}");
     assert!(
-        err.contains("rows for 2 families that tblFamilies does not have (FamilyID 777, FamilyID 778)"),
+        err.contains(
+            "rows for 2 families that tblFamilies does not have (FamilyID 777, FamilyID 778)"
+        ),
         "{err}"
     );
     assert!(err.contains("DELETE FROM \"tblFamilySMS\""), "{err}");
@@ -395,7 +397,11 @@ async fn the_report_right_goes_to_the_roles_openimis_grants_it_to() {
     // On openIMIS's databases the roles are openIMIS's own; on ours, the demo-free schema has
     // none, so add the two the grant is for, as they are in openIMIS.
     let db = TestDb::unmigrated().await;
-    if db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'tblRole'").await == 0 {
+    if db
+        .count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'tblRole'")
+        .await
+        == 0
+    {
         run_pending(&db.url, None).await.unwrap();
         db.exec(
             r#"INSERT INTO "tblRole" ("RoleUUID", "RoleName", "IsSystem", "IsBlocked", "ValidityFrom") VALUES

@@ -53,10 +53,9 @@ async fn the_row_openimis_stores_is_read_and_its_empty_ega_is_skipped() {
         .await;
     }
     let pool = policy_notification::db::connect_pool(&db.url, 2).unwrap();
-    let settings =
-        policy_notification::runtime::resolve_settings(&ConfigSources::default(), &pool)
-            .await
-            .expect("openIMIS's stored configuration is accepted");
+    let settings = policy_notification::runtime::resolve_settings(&ConfigSources::default(), &pool)
+        .await
+        .expect("openIMIS's stored configuration is accepted");
     let names: Vec<&str> = settings
         .module
         .providers
@@ -66,11 +65,19 @@ async fn the_row_openimis_stores_is_read_and_its_empty_ega_is_skipped() {
     assert_eq!(names, ["eGASMSGateway", "TextNotificationProvider"]);
     let chain = GatewayChain::from_settings(&settings).expect("a usable provider remains");
     assert_eq!(chain.names(), ["TextNotificationProvider"]);
-    assert!(!settings.module.eligible_notification_types.activation_of_policy);
+    assert!(
+        !settings
+            .module
+            .eligible_notification_types
+            .activation_of_policy
+    );
 
     // With only the unconfigured eGA there is nothing to send with: a clear start-up error.
     let mut only_ega = settings.clone();
-    only_ega.module.providers.retain(|p| p.name == "eGASMSGateway");
+    only_ega
+        .module
+        .providers
+        .retain(|p| p.name == "eGASMSGateway");
     let err = GatewayChain::from_settings(&only_ega)
         .err()
         .expect("no usable provider");

@@ -387,28 +387,115 @@ async fn copy_insurees(
 }
 
 /// The string inputs of a family mutation with the column each is stored in.
-fn string_fields(input: &FamilyInput) -> Vec<(&'static str, &'static str, &'static str, Option<&str>)> {
+fn string_fields(
+    input: &FamilyInput,
+) -> Vec<(&'static str, &'static str, &'static str, Option<&str>)> {
     let mut out = vec![
-        ("address", "tblFamilies", "FamilyAddress", input.address.as_deref()),
-        ("ethnicity", "tblFamilies", "Ethnicity", input.ethnicity.as_deref()),
-        ("confirmationNo", "tblFamilies", "ConfirmationNo", input.confirmation_no.as_deref()),
-        ("familyTypeId", "tblFamilies", "FamilyType", input.family_type_id.as_deref()),
-        ("confirmationTypeId", "tblFamilies", "ConfirmationType", input.confirmation_type_id.as_deref()),
+        (
+            "address",
+            "tblFamilies",
+            "FamilyAddress",
+            input.address.as_deref(),
+        ),
+        (
+            "ethnicity",
+            "tblFamilies",
+            "Ethnicity",
+            input.ethnicity.as_deref(),
+        ),
+        (
+            "confirmationNo",
+            "tblFamilies",
+            "ConfirmationNo",
+            input.confirmation_no.as_deref(),
+        ),
+        (
+            "familyTypeId",
+            "tblFamilies",
+            "FamilyType",
+            input.family_type_id.as_deref(),
+        ),
+        (
+            "confirmationTypeId",
+            "tblFamilies",
+            "ConfirmationType",
+            input.confirmation_type_id.as_deref(),
+        ),
     ];
     if let Some(h) = &input.head_insuree {
         out.extend([
-            ("headInsuree.chfId", "tblInsuree", "CHFID", h.chf_id.as_deref().map(str::trim)),
-            ("headInsuree.lastName", "tblInsuree", "LastName", Some(h.last_name.as_str())),
-            ("headInsuree.otherNames", "tblInsuree", "OtherNames", Some(h.other_names.as_str())),
-            ("headInsuree.genderId", "tblInsuree", "Gender", Some(h.gender_id.as_str())),
-            ("headInsuree.marital", "tblInsuree", "Marital", h.marital.as_deref()),
-            ("headInsuree.passport", "tblInsuree", "passport", h.passport.as_deref()),
-            ("headInsuree.phone", "tblInsuree", "Phone", h.phone.as_deref()),
-            ("headInsuree.email", "tblInsuree", "Email", h.email.as_deref()),
-            ("headInsuree.currentAddress", "tblInsuree", "CurrentAddress", h.current_address.as_deref()),
-            ("headInsuree.geolocation", "tblInsuree", "GeoLocation", h.geolocation.as_deref()),
-            ("headInsuree.typeOfIdId", "tblInsuree", "TypeOfId", h.type_of_id_id.as_deref()),
-            ("headInsuree.status", "tblInsuree", "status", h.status.as_deref()),
+            (
+                "headInsuree.chfId",
+                "tblInsuree",
+                "CHFID",
+                h.chf_id.as_deref().map(str::trim),
+            ),
+            (
+                "headInsuree.lastName",
+                "tblInsuree",
+                "LastName",
+                Some(h.last_name.as_str()),
+            ),
+            (
+                "headInsuree.otherNames",
+                "tblInsuree",
+                "OtherNames",
+                Some(h.other_names.as_str()),
+            ),
+            (
+                "headInsuree.genderId",
+                "tblInsuree",
+                "Gender",
+                Some(h.gender_id.as_str()),
+            ),
+            (
+                "headInsuree.marital",
+                "tblInsuree",
+                "Marital",
+                h.marital.as_deref(),
+            ),
+            (
+                "headInsuree.passport",
+                "tblInsuree",
+                "passport",
+                h.passport.as_deref(),
+            ),
+            (
+                "headInsuree.phone",
+                "tblInsuree",
+                "Phone",
+                h.phone.as_deref(),
+            ),
+            (
+                "headInsuree.email",
+                "tblInsuree",
+                "Email",
+                h.email.as_deref(),
+            ),
+            (
+                "headInsuree.currentAddress",
+                "tblInsuree",
+                "CurrentAddress",
+                h.current_address.as_deref(),
+            ),
+            (
+                "headInsuree.geolocation",
+                "tblInsuree",
+                "GeoLocation",
+                h.geolocation.as_deref(),
+            ),
+            (
+                "headInsuree.typeOfIdId",
+                "tblInsuree",
+                "TypeOfId",
+                h.type_of_id_id.as_deref(),
+            ),
+            (
+                "headInsuree.status",
+                "tblInsuree",
+                "status",
+                h.status.as_deref(),
+            ),
         ]);
     }
     out
@@ -492,15 +579,43 @@ async fn check_references(
     .await?;
     let checks = [
         (row.location, "locationId", "no such location"),
-        (row.village, "headInsuree.currentVillageId", "no such location"),
+        (
+            row.village,
+            "headInsuree.currentVillageId",
+            "no such location",
+        ),
         (row.gender, "headInsuree.genderId", "no such gender"),
         (row.family_type, "familyTypeId", "no such family type"),
-        (row.confirmation_type, "confirmationTypeId", "no such confirmation type"),
-        (row.relationship, "headInsuree.relationshipId", "no such relationship"),
-        (row.profession, "headInsuree.professionId", "no such profession"),
-        (row.education, "headInsuree.educationId", "no such education"),
-        (row.health_facility, "headInsuree.healthFacilityId", "no such health facility"),
-        (row.id_type, "headInsuree.typeOfIdId", "no such identification type"),
+        (
+            row.confirmation_type,
+            "confirmationTypeId",
+            "no such confirmation type",
+        ),
+        (
+            row.relationship,
+            "headInsuree.relationshipId",
+            "no such relationship",
+        ),
+        (
+            row.profession,
+            "headInsuree.professionId",
+            "no such profession",
+        ),
+        (
+            row.education,
+            "headInsuree.educationId",
+            "no such education",
+        ),
+        (
+            row.health_facility,
+            "headInsuree.healthFacilityId",
+            "no such health facility",
+        ),
+        (
+            row.id_type,
+            "headInsuree.typeOfIdId",
+            "no such identification type",
+        ),
     ];
     Ok(checks
         .into_iter()
@@ -777,11 +892,11 @@ macro_rules! logged_transaction {
         let requested = Utc::now();
         let mut conn = pool.get().await?;
         let result = AsyncConnection::transaction(&mut *conn, async |$conn| {
-                let families: Vec<i32> = $body.await?;
-                mutation_log::record($conn, id, requested, meta, Ok(())).await?;
-                mutation_log::link_families($conn, id, &families).await?;
-                Ok::<_, Failure>(families)
-            })
+            let families: Vec<i32> = $body.await?;
+            mutation_log::record($conn, id, requested, meta, Ok(())).await?;
+            mutation_log::link_families($conn, id, &families).await?;
+            Ok::<_, Failure>(families)
+        })
         .await;
         conclude(pool, conn, id, requested, meta, what, result).await
     }};

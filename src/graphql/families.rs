@@ -801,17 +801,16 @@ impl FamilyMutation {
                 .collect(),
             delete_members: input.delete_members,
         };
-        let r =
-            mutations::delete_families(
-                pool(ctx)?,
-                ctx.data::<CatalogCell>()?,
-                hooks(ctx)?.as_ref(),
-                &actor(caller),
-                &m,
-                &del,
-            )
-                .await
-                .map_err(|e| user_error(&e))?;
+        let r = mutations::delete_families(
+            pool(ctx)?,
+            ctx.data::<CatalogCell>()?,
+            hooks(ctx)?.as_ref(),
+            &actor(caller),
+            &m,
+            &del,
+        )
+        .await
+        .map_err(|e| user_error(&e))?;
         Ok(Some(DeleteFamiliesPayload::from_receipt(
             input.client_mutation_id.clone(),
             &r,

@@ -227,7 +227,15 @@ fn psql() -> PathBuf {
 /// Loads `file` into database `db` with psql (stop at the first error).
 fn load_sql(db: &str, file: &std::path::Path) {
     let out = std::process::Command::new(psql())
-        .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", &url_for(db), "-f"])
+        .args([
+            "-q",
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            &url_for(db),
+            "-f",
+        ])
         .arg(file)
         .stdin(std::process::Stdio::null())
         .output()
@@ -254,9 +262,11 @@ where
         .await
         .expect("drop stale build");
     build(scratch.clone()).await;
-    conn.batch_execute(&format!("ALTER DATABASE \"{scratch}\" RENAME TO \"{name}\""))
-        .await
-        .expect("publish template");
+    conn.batch_execute(&format!(
+        "ALTER DATABASE \"{scratch}\" RENAME TO \"{name}\""
+    ))
+    .await
+    .expect("publish template");
 }
 
 /// The templates of the current ground: (as loaded, before our migrations; migrated). Built
@@ -265,7 +275,11 @@ async fn templates() -> (String, String) {
     let ground = Ground::current();
     let tag = ground.name().replace(['.', '-'], "_");
     let raw = format!("pn_raw_{tag}_{:016x}", ground_hash(ground));
-    let migrated = format!("pn_tpl_{tag}_{:016x}_{:016x}", ground_hash(ground), migrations_hash());
+    let migrated = format!(
+        "pn_tpl_{tag}_{:016x}_{:016x}",
+        ground_hash(ground),
+        migrations_hash()
+    );
     let mut conn = admin().await;
     conn.batch_execute("SELECT pg_advisory_lock(727274)")
         .await
@@ -285,7 +299,9 @@ async fn templates() -> (String, String) {
     build_once(&mut conn, &migrated, |scratch| async move {
         admin()
             .await
-            .batch_execute(&format!("CREATE DATABASE \"{scratch}\" TEMPLATE \"{raw_name}\""))
+            .batch_execute(&format!(
+                "CREATE DATABASE \"{scratch}\" TEMPLATE \"{raw_name}\""
+            ))
             .await
             .expect("clone raw template");
         policy_notification::db::migrations::run_pending(&url_for(&scratch), None)
