@@ -14,7 +14,6 @@ use axum::Router;
 use axum::routing::post;
 use policy_notification::notification::sender::SweepOptions;
 use sender_common::*;
-use support::TestDb;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -40,7 +39,7 @@ async fn sweep_load() {
     let policies = env_usize("PN_BENCH_POLICIES", 1_000_000);
     let due = env_usize("PN_BENCH_DUE", 100_000).min(policies);
     let families = due.max(1);
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     // A counting fake gateway (keeps nothing per request).
     let count = Arc::new(AtomicUsize::new(0));
     let c2 = count.clone();

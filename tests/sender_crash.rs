@@ -10,19 +10,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sender_common::*;
-use support::TestDb;
 
 fn binary() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_policy-notification"));
+    // The harness's own PN_TEST_* variables are not the service's configuration.
     c.env("RUST_LOG", "warn")
         .env_remove("DATABASE_URL")
+        .env_remove("PN_TEST_GROUND")
+        .env_remove("PN_TEST_GROUNDS")
         .stdin(Stdio::null());
     c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Hang).await;
     let dir = TempDir::new();
     product(&db, 1, "P1", None).await;
@@ -128,7 +130,7 @@ async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
 
 #[tokio::test]
 async fn send_test_goes_through_the_chosen_provider() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     let out_dir = dir.0.join("out");
     let config = dir.0.join("pn.toml");
@@ -194,7 +196,7 @@ async fn send_test_goes_through_the_chosen_provider() {
 /// sends exactly the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_sweep_records_what_left_and_the_next_sends_the_rest() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Slow).await;
     product(&db, 1, "P1", None).await;
     for f in 1..=20 {

@@ -8,7 +8,6 @@ use chrono::{Duration, NaiveDate};
 use policy_notification::notification::events::EventType;
 use policy_notification::notification::sender::{Sender, SweepOptions};
 use sender_common::*;
-use support::TestDb;
 
 fn only(event: EventType, folder: &std::path::Path) -> policy_notification::config::Settings {
     let mut s = settings(&text_toml(folder));
@@ -34,7 +33,10 @@ async fn planned(sender: &Sender, as_of: NaiveDate) -> Vec<(EventType, i32)> {
         })
         .await
         .unwrap();
-    r.planned.iter().map(|p| (p.event, p.policy_id)).collect()
+    r.planned
+        .iter()
+        .map(|p| (p.event, logical(p.policy_id)))
+        .collect()
 }
 
 async fn obsolete(sender: &Sender, as_of: NaiveDate, event: EventType) -> u64 {
@@ -51,7 +53,7 @@ async fn obsolete(sender: &Sender, as_of: NaiveDate, event: EventType) -> u64 {
 
 #[tokio::test]
 async fn each_event_at_its_date_edges() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     product(&db, 1, "P1", None).await;
     family(&db, 1, Some("0712345678"), Some(true), "en").await;
@@ -141,7 +143,7 @@ async fn each_event_at_its_date_edges() {
 
 #[tokio::test]
 async fn not_renewed_follows_the_conversion_chain_with_loop_protection() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     // Chain 1 → 3 → 2; loop 4 → 5 → 4; product 6 unrelated.
     product(&db, 2, "P2", None).await;
@@ -149,8 +151,12 @@ async fn not_renewed_follows_the_conversion_chain_with_loop_protection() {
     product(&db, 1, "P1", Some(3)).await;
     product(&db, 4, "P4", None).await;
     product(&db, 5, "P5", Some(4)).await;
-    db.exec("UPDATE \"tblProduct\" SET \"ConversionProdID\" = 5 WHERE \"ProdID\" = 4")
-        .await;
+    db.exec(&format!(
+        "UPDATE \"tblProduct\" SET \"ConversionProdID\" = {} WHERE \"ProdID\" = {}",
+        id(5),
+        id(4)
+    ))
+    .await;
     product(&db, 6, "P6", None).await;
     let e = d(9, 30);
     for f in 1..=5 {
@@ -187,16 +193,18 @@ async fn not_renewed_follows_the_conversion_chain_with_loop_protection() {
 
 #[tokio::test]
 async fn detection_reads_in_chunks_by_key() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     product(&db, 1, "P1", None).await;
     family(&db, 1, Some("0712345678"), Some(true), "en").await;
-    db.exec(
+    db.exec(&format!(
         "INSERT INTO \"tblPolicy\" (\"PolicyID\", \"PolicyUUID\", \"FamilyID\", \"EnrollDate\", \"StartDate\", \
          \"EffectiveDate\", \"ExpiryDate\", \"PolicyStatus\", \"PolicyValue\", \"ProdID\", \"PolicyStage\", \
-         \"ValidityFrom\", \"AuditUserID\") SELECT g, gen_random_uuid()::text, 1, '2026-06-15', '2026-06-15', \
-         '2026-06-15', '2027-06-14', 2, 10000, 1, 'N', '2026-06-15 10:00:00+00', 1 FROM generate_series(1, 2500) g",
-    )
+         \"ValidityFrom\", \"AuditUserID\") SELECT {BASE} + g, gen_random_uuid()::text, {}, '2026-06-15', '2026-06-15', \
+         '2026-06-15', '2027-06-14', 2, 10000, {}, 'N', '2026-06-15 10:00:00+00', 1 FROM generate_series(1, 2500) g",
+        id(1),
+        id(1)
+    ))
     .await;
     let s = sender(&db, only(EventType::Starting, &dir.0));
     let p = planned(&s, d(6, 15)).await;

@@ -7,13 +7,12 @@ mod support;
 use policy_notification::notification::sender::SweepOptions;
 use sender_common::*;
 use serde_json::Value;
-use support::TestDb;
 use support::app::TestApp;
 use support::fixtures;
 
 #[tokio::test]
 async fn history_unknown_outcomes_and_settling() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Hang).await;
     product(&db, 1, "P1", None).await;
     let loc = fixtures::locations(&db, "N").await;
@@ -22,8 +21,9 @@ async fn history_unknown_outcomes_and_settling() {
         policy(&db, &Pol::new(f, f, 1, d(6, 14))).await;
     }
     db.exec(&format!(
-        "UPDATE \"tblFamilies\" SET \"LocationId\" = {} WHERE \"FamilyID\" = 1",
-        loc.village
+        "UPDATE \"tblFamilies\" SET \"LocationId\" = {} WHERE \"FamilyID\" = {}",
+        loc.village,
+        id(1)
     ))
     .await;
     let s = sender(
@@ -83,11 +83,17 @@ async fn history_unknown_outcomes_and_settling() {
 
     // History by policy and by family.
     let policy_uuid = db
-        .scalar("SELECT \"PolicyUUID\" FROM \"tblPolicy\" WHERE \"PolicyID\" = 2")
+        .scalar(&format!(
+            "SELECT \"PolicyUUID\" FROM \"tblPolicy\" WHERE \"PolicyID\" = {}",
+            id(2)
+        ))
         .await
         .unwrap();
     let family_uuid = db
-        .scalar("SELECT \"FamilyUUID\" FROM \"tblFamilies\" WHERE \"FamilyID\" = 2")
+        .scalar(&format!(
+            "SELECT \"FamilyUUID\" FROM \"tblFamilies\" WHERE \"FamilyID\" = {}",
+            id(2)
+        ))
         .await
         .unwrap();
     let h = format!(
@@ -139,7 +145,10 @@ async fn history_unknown_outcomes_and_settling() {
             .unwrap()
     };
     let p1 = db
-        .scalar("SELECT \"PolicyUUID\" FROM \"tblPolicy\" WHERE \"PolicyID\" = 1")
+        .scalar(&format!(
+            "SELECT \"PolicyUUID\" FROM \"tblPolicy\" WHERE \"PolicyID\" = {}",
+            id(1)
+        ))
         .await
         .unwrap();
     let (id0, id1) = (id_of(&p1), id_of(&policy_uuid));
@@ -196,7 +205,7 @@ async fn history_unknown_outcomes_and_settling() {
 
 #[tokio::test]
 async fn metrics_need_the_token_on_the_main_listener() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     policy_notification::http::metrics::install();
     metrics::counter!("pn_notifications_total", "event" => "starting_of_policy", "gateway" => "x", "outcome" => "sent").increment(1);
     let closed = TestApp::spawn(&db).await;

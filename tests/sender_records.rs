@@ -22,7 +22,9 @@ async fn run(s: &Sender, as_of: chrono::NaiveDate) -> SweepReport {
     .unwrap()
 }
 
+/// The detail rows of fixture policy `policy` (logical id) and event `ty`.
 async fn detail(db: &TestDb, policy: i32, ty: &str) -> Option<String> {
+    let policy = id(policy);
     db.scalar(&format!(
         "SELECT string_agg(\"Status\"::text || ':' || COALESCE(details, ''), '|' ORDER BY id) \
          FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = {policy} \
@@ -31,7 +33,9 @@ async fn detail(db: &TestDb, policy: i32, ty: &str) -> Option<String> {
     .await
 }
 
+/// A marker of fixture policy `policy` (logical id), as a day.
 async fn marker(db: &TestDb, policy: i32, column: &str) -> Option<String> {
+    let policy = id(policy);
     db.scalar(&format!(
         "SELECT to_char(\"{column}\" AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM \"tblIndicationOfPolicyNotifications\" WHERE \"PolicyID\" = {policy}"
     ))
@@ -40,7 +44,7 @@ async fn marker(db: &TestDb, policy: i32, column: &str) -> Option<String> {
 
 #[tokio::test]
 async fn each_eligibility_status_is_recorded() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     product(&db, 1, "P1", None).await;
     let today = d(6, 15);
@@ -150,7 +154,7 @@ async fn each_eligibility_status_is_recorded() {
 
 #[tokio::test]
 async fn rows_written_by_openimis_keep_their_meaning() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     product(&db, 1, "P1", None).await;
     for f in 1..=4 {
@@ -161,28 +165,38 @@ async fn rows_written_by_openimis_keep_their_meaning() {
     // 2: sentinel with a status-4 detail → retried.
     // 3: really sent by Python.
     // 4: no row → normal.
-    db.exec(
+    db.exec(&format!(
         "INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\", \"NotificationOnActivationSent\") VALUES \
-         (1, now(), '0001-01-01 00:00:00'), (2, now(), '0001-01-01 00:00:00'), (3, now(), '2026-06-14 08:00:00+00'); \
+         ({}, now(), '0001-01-01 00:00:00'), ({}, now(), '0001-01-01 00:00:00'), ({}, now(), '2026-06-14 08:00:00+00'); \
          INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
-         VALUES (now(), 'activation_of_policy', 4, NULL, 2);",
-    )
+         VALUES (now(), 'activation_of_policy', 4, NULL, {});",
+        id(1),
+        id(2),
+        id(3),
+        id(2)
+    ))
     .await;
     let s = sender(&db, settings(&text_toml(&dir.0)));
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.count(EventType::Activation, "sent"), 2);
+    let details = |policy: i32, status: &str| {
+        format!(
+            "SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = {}{status}",
+            id(policy)
+        )
+    };
     let sent: Vec<i64> = vec![
-        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 1").await,
-        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 2 AND \"Status\" = 1").await,
-        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 3").await,
-        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"indicationID\" = 4 AND \"Status\" = 1").await,
+        db.count(&details(1, "")).await,
+        db.count(&details(2, " AND \"Status\" = 1")).await,
+        db.count(&details(3, "")).await,
+        db.count(&details(4, " AND \"Status\" = 1")).await,
     ];
     assert_eq!(sent, vec![0, 1, 0, 1]);
 }
 
 #[tokio::test]
 async fn failures_are_retried_unknown_outcomes_are_not() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Refuse).await;
     product(&db, 1, "P1", None).await;
     family(&db, 1, Some("0712345678"), Some(true), "en").await;
@@ -256,7 +270,7 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.total("sent"), 0);
     assert_eq!(fake.count(), 4);
-    let history = records::history(&mut conn, records::HistoryOf::PolicyId(1), None)
+    let history = records::history(&mut conn, records::HistoryOf::PolicyId(id(1)), None)
         .await
         .unwrap();
     assert_eq!(
@@ -264,7 +278,7 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
         vec![1, 4, 4]
     );
     assert_eq!(
-        records::history(&mut conn, records::HistoryOf::FamilyId(2), None)
+        records::history(&mut conn, records::HistoryOf::FamilyId(id(2)), None)
             .await
             .unwrap()
             .len(),
@@ -274,7 +288,7 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
 
 #[tokio::test]
 async fn marking_an_unknown_outcome_as_sent() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Hang).await;
     product(&db, 1, "P1", None).await;
     family(&db, 1, Some("0712345678"), Some(true), "en").await;
@@ -318,13 +332,16 @@ async fn marking_an_unknown_outcome_as_sent() {
 
 #[tokio::test]
 async fn dry_run_records_nothing() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     product(&db, 1, "P1", None).await;
     family(&db, 1, Some("0712345678"), Some(true), "en").await;
     family(&db, 2, Some("0712345678"), Some(false), "en").await;
     policy(&db, &Pol::new(1, 1, 1, d(6, 15))).await;
     policy(&db, &Pol::new(2, 2, 1, d(6, 15))).await;
+    let markers_before = db
+        .count("SELECT count(*) FROM \"tblIndicationOfPolicyNotifications\"")
+        .await;
     let s = sender(&db, settings(&text_toml(&dir.0)));
     let r = s
         .sweep(SweepOptions {
@@ -341,7 +358,8 @@ async fn dry_run_records_nothing() {
     assert_eq!(
         db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotifications\"")
             .await,
-        0
+        markers_before,
+        "no marker row written"
     );
     assert_eq!(
         db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"")
@@ -353,7 +371,7 @@ async fn dry_run_records_nothing() {
 
 #[tokio::test]
 async fn two_concurrent_sweeps_send_each_message_once() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Slow).await;
     product(&db, 1, "P1", None).await;
     for f in 1..=30 {
@@ -385,7 +403,7 @@ async fn two_concurrent_sweeps_send_each_message_once() {
 
 #[tokio::test]
 async fn operator_templates_override_and_bad_ones_stop_the_start() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     let tpl = TempDir::new();
     product(&db, 1, "P1", None).await;
@@ -466,19 +484,20 @@ async fn operator_templates_override_and_bad_ones_stop_the_start() {
 
 #[tokio::test]
 async fn amount_to_be_paid_subtracts_premiums() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let dir = TempDir::new();
     let tpl = TempDir::new();
     product(&db, 1, "P1", None).await;
     family(&db, 1, Some("0712345678"), Some(true), "en").await;
     policy(&db, &Pol::new(1, 1, 1, d(6, 15))).await;
-    db.exec(
+    db.exec(&format!(
         "INSERT INTO \"tblPremium\" (\"PremiumUUID\", \"PolicyID\", \"Amount\", \"Receipt\", \"PayDate\", \"PayType\", \
          \"isPhotoFee\", \"ValidityFrom\", \"ValidityTo\", \"AuditUserID\") VALUES \
-         (gen_random_uuid()::text, 1, 2500, 'r1', '2026-06-01', 'C', false, now(), NULL, 1), \
-         (gen_random_uuid()::text, 1, 100, 'r2', '2026-06-01', 'C', true, now(), NULL, 1), \
-         (gen_random_uuid()::text, 1, 999, 'r3', '2026-06-01', 'C', false, now(), now(), 1)",
-    )
+         (gen_random_uuid()::text, {p}, 2500, 'r1', '2026-06-01', 'C', false, now(), NULL, 1), \
+         (gen_random_uuid()::text, {p}, 100, 'r2', '2026-06-01', 'C', true, now(), NULL, 1), \
+         (gen_random_uuid()::text, {p}, 999, 'r3', '2026-06-01', 'C', false, now(), now(), 1)",
+        p = id(1)
+    ))
     .await;
     std::fs::write(
         tpl.0.join("en.po"),
@@ -497,7 +516,7 @@ async fn amount_to_be_paid_subtracts_premiums() {
 /// finds nothing left to do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_over_several_chunks_records_every_decision_once() {
-    let db = TestDb::new().await;
+    let db = sender_db().await;
     let fake = FakeEga::start(Mode::Accept).await;
     let (families, policies) = (900usize, 2500usize);
     bulk_policies(&db, families, policies, policies, 3).await;
@@ -541,4 +560,57 @@ async fn a_sweep_over_several_chunks_records_every_decision_once() {
     assert_eq!(again.total("sent") + again.total("not_approved"), 0);
     assert_eq!(fake.count(), approved);
     assert_eq!(db.count(per_policy).await as usize, policies);
+}
+
+/// The first sweep over a database as openIMIS left it (on the real grounds: openIMIS's demo
+/// families and policies, none of them notified by us yet; on our own schema: nothing), with
+/// every event enabled: it completes, records each decision once (one detail row per policy and
+/// event), writes a message for each one recorded as sent, and a second sweep the same day
+/// sends and records nothing new.
+#[tokio::test]
+async fn the_first_sweep_on_untouched_data_records_each_decision_once() {
+    let db = TestDb::new().await;
+    let dir = TempDir::new();
+    let today = chrono::Utc::now().date_naive();
+    let s = sender(&db, settings(&text_toml(&dir.0)));
+    let r = run(&s, today).await;
+    let details = "SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"";
+    let recorded = db.count(details).await;
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM (SELECT \"indicationID\", notification_type \
+             FROM \"tblIndicationOfPolicyNotificationsDetails\" GROUP BY 1, 2 HAVING count(*) > 1) x"
+        )
+        .await,
+        0,
+        "a (policy, event) recorded twice"
+    );
+    assert_eq!(
+        r.counts.values().sum::<u64>() as i64,
+        recorded,
+        "every decision of the sweep is one detail row: {:?}",
+        r.counts
+    );
+    let sent = db
+        .count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 1")
+        .await;
+    assert_eq!(r.total("sent") as i64, sent, "{:?}", r.counts);
+    assert_eq!(
+        dir.messages().len() as i64,
+        sent,
+        "one message per sent record"
+    );
+    assert!(
+        r.counts
+            .keys()
+            .all(|(_, o)| *o != "failed" && *o != "unknown"),
+        "the text provider settles every message: {:?}",
+        r.counts
+    );
+
+    let again = run(&s, today).await;
+    assert_eq!(again.total("sent"), 0, "{:?}", again.counts);
+    assert!(again.counts.is_empty(), "{:?}", again.counts);
+    assert_eq!(dir.messages().len() as i64, sent);
+    assert_eq!(db.count(details).await, recorded);
 }
