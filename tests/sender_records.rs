@@ -574,6 +574,11 @@ async fn the_first_sweep_on_untouched_data_records_each_decision_once() {
     let today = chrono::Utc::now().date_naive();
     let s = sender(&db, settings(&text_toml(&dir.0)));
     let r = run(&s, today).await;
+    eprintln!(
+        "first sweep on {}: {:?}",
+        support::Ground::current().name(),
+        r.counts
+    );
     let details = "SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\"";
     let recorded = db.count(details).await;
     assert_eq!(
