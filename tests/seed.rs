@@ -1,6 +1,11 @@
 //! Demo data: determinism, dating relative to --as-of, candidates for the six notification
 //! events, the four notification modes, the demo logins, and the guard against non-empty
 //! databases (DECISIONS 28).
+//!
+//! On our own ground the seed writes into an empty database. The real openIMIS grounds already
+//! hold openIMIS's demo families, where seed-demo refuses unless forced (DECISIONS 28): there the
+//! tests check the refusal, then force the seed and check what it added above the rows that were
+//! there (every key the seed writes follows the existing ones).
 
 mod support;
 
@@ -8,7 +13,7 @@ use chrono::NaiveDate;
 use indicatif::ProgressBar;
 use policy_notification::families::rules::NotificationMode;
 use policy_notification::seed::{self, SeedError, SeedOptions};
-use support::TestDb;
+use support::{Ground, TestDb};
 
 const TABLES: &[&str] = &[
     "tblLanguages",
@@ -43,16 +48,54 @@ fn options(families: u64, as_of: &str, seed: i64) -> SeedOptions {
     }
 }
 
-async fn seeded(families: u64, as_of: &str, seed: i64) -> TestDb {
+/// What a database held before the seed: its current families and the highest keys, above
+/// which the seed writes (all 0 on our own ground).
+#[derive(Debug, Clone, Copy)]
+struct Before {
+    families: i64,
+    family: i64,
+    insuree: i64,
+    policy: i64,
+    location: i64,
+    product: i64,
+}
+
+impl Before {
+    async fn of(db: &TestDb) -> Before {
+        let max = |t: &str, k: &str| format!(r#"SELECT COALESCE(max("{k}"), 0) FROM "{t}""#);
+        Before {
+            families: db
+                .count(r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#)
+                .await,
+            family: db.count(&max("tblFamilies", "FamilyID")).await,
+            insuree: db.count(&max("tblInsuree", "InsureeID")).await,
+            policy: db.count(&max("tblPolicy", "PolicyID")).await,
+            location: db.count(&max("tblLocations", "LocationId")).await,
+            product: db.count(&max("tblProduct", "ProdID")).await,
+        }
+    }
+}
+
+/// A database the demo data was seeded into (forced on the real grounds, whose demo families
+/// make an unforced seed refuse), and what it held before.
+async fn seeded_with(families: u64, as_of: &str, seed: i64) -> (TestDb, Before) {
     let db = TestDb::new().await;
-    seed::seed(
-        &db.url,
-        &options(families, as_of, seed),
-        &ProgressBar::hidden(),
-    )
-    .await
-    .unwrap();
-    db
+    let before = Before::of(&db).await;
+    assert_eq!(
+        before.families > 0,
+        Ground::current().is_openimis(),
+        "the real grounds hold openIMIS's demo families, our own schema none"
+    );
+    let mut opts = options(families, as_of, seed);
+    opts.force = Ground::current().is_openimis();
+    seed::seed(&db.url, &opts, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    (db, before)
+}
+
+async fn seeded(families: u64, as_of: &str, seed: i64) -> TestDb {
+    seeded_with(families, as_of, seed).await.0
 }
 
 /// md5 over the ordered rows of every table the seed writes.
@@ -72,7 +115,7 @@ async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn same_seed_gives_the_same_data_and_another_seed_does_not() {
-    let a = seeded(300, "2026-03-15", 7).await;
+    let (a, before) = seeded_with(300, "2026-03-15", 7).await;
     let b = seeded(300, "2026-03-15", 7).await;
     let c = seeded(300, "2026-03-15", 8).await;
     let fa = fingerprint(&a).await;
@@ -86,7 +129,7 @@ async fn same_seed_gives_the_same_data_and_another_seed_does_not() {
     assert_eq!(
         a.count("SELECT count(*) FROM \"tblFamilies\" WHERE \"ValidityTo\" IS NULL")
             .await,
-        300
+        before.families + 300
     );
 }
 
@@ -101,8 +144,9 @@ fn not_renewed(p: &str) -> String {
     )
 }
 
-/// Candidate SQL per event (database-footprint.md §E3), with N1 = N2 = W = 5.
-fn event_candidates(d: &str) -> Vec<(&'static str, String)> {
+/// Candidate SQL per event (database-footprint.md §E3), with N1 = N2 = W = 5, over the families
+/// above key `family` (the seeded ones).
+fn event_candidates(d: &str, family: i64) -> Vec<(&'static str, String)> {
     let d = format!("DATE '{d}'");
     let marker = |col: &str| {
         format!(
@@ -110,7 +154,8 @@ fn event_candidates(d: &str) -> Vec<(&'static str, String)> {
                 WHERE i."PolicyID" = p."PolicyID" AND i."{col}" IS NOT NULL)"#
         )
     };
-    let base = r#"FROM "tblPolicy" p WHERE p."ValidityTo" IS NULL"#;
+    let base =
+        format!(r#"FROM "tblPolicy" p WHERE p."ValidityTo" IS NULL AND p."FamilyID" > {family}"#);
     vec![
         (
             "activation",
@@ -166,10 +211,10 @@ fn event_candidates(d: &str) -> Vec<(&'static str, String)> {
 #[tokio::test]
 async fn each_event_has_candidates_on_the_as_of_date() {
     let as_of = "2026-03-15";
-    let db = seeded(200, as_of, 11).await;
+    let (db, before) = seeded_with(200, as_of, 11).await;
     let phone = policy_notification::families::rules::has_phone_sql("f");
     let approved = policy_notification::families::rules::approved_sql("f");
-    for (event, sql) in event_candidates(as_of) {
+    for (event, sql) in event_candidates(as_of, before.family) {
         let all = db.count(&format!("SELECT count(*) {sql}")).await;
         assert!(all > 0, "no {event} candidates");
         let sendable = db
@@ -189,15 +234,20 @@ async fn each_event_has_candidates_on_the_as_of_date() {
 async fn the_sender_detects_each_event_in_the_demo_data() {
     use policy_notification::notification::events::{EventType, detect_chunk};
     let as_of = date("2026-03-15");
-    let db = seeded(200, "2026-03-15", 11).await;
+    let (db, before) = seeded_with(200, "2026-03-15", 11).await;
     let settings = policy_notification::config::ConfigSources::default()
         .resolve()
         .unwrap();
     let mut conn = db.conn().await;
     for event in EventType::ALL {
-        let found = detect_chunk(&mut conn, event, &settings.module, as_of, "UTC", 0, 100_000)
-            .await
-            .unwrap();
+        // The seeded policies (above the keys that were there).
+        let found: Vec<_> =
+            detect_chunk(&mut conn, event, &settings.module, as_of, "UTC", 0, 100_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|c| i64::from(c.policy_id) > before.policy)
+                .collect();
         assert!(!found.is_empty(), "{event}: no candidates");
         let sendable = found.iter().filter(|c| {
             c.approved
@@ -224,11 +274,14 @@ async fn the_sender_detects_each_event_in_the_demo_data() {
 
 #[tokio::test]
 async fn policies_are_dated_relative_to_as_of() {
-    let db = seeded(120, "2025-07-01", 3).await;
+    let (db, before) = seeded_with(120, "2025-07-01", 3).await;
     let d = "DATE '2025-07-01'";
+    // The seeded policies and products (above the keys that were there).
+    let pol = format!(r#""PolicyID" > {}"#, before.policy);
+    let prod = format!(r#""ProdID" > {}"#, before.product);
     assert!(
         db.count(&format!(
-            r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "EffectiveDate" = {d}"#
+            r#"SELECT count(*) FROM "tblPolicy" WHERE {pol} AND "ValidityTo" IS NULL AND "EffectiveDate" = {d}"#
         ))
         .await
             > 0
@@ -236,7 +289,7 @@ async fn policies_are_dated_relative_to_as_of() {
     for shift in [5, 0, -5] {
         assert!(
             db.count(&format!(
-                r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "ExpiryDate" = {d} + {shift}"#
+                r#"SELECT count(*) FROM "tblPolicy" WHERE {pol} AND "ValidityTo" IS NULL AND "ExpiryDate" = {d} + {shift}"#
             ))
             .await
                 > 0,
@@ -245,7 +298,7 @@ async fn policies_are_dated_relative_to_as_of() {
     }
     // Renewed ones exist (so "not renewed" matters), one of them through the conversion product.
     let renewed = format!(
-        r#"SELECT count(*) FROM "tblPolicy" p WHERE p."ValidityTo" IS NULL
+        r#"SELECT count(*) FROM "tblPolicy" p WHERE p.{pol} AND p."ValidityTo" IS NULL
            AND p."ExpiryDate" IN ({d} + 5, {d}, {d} - 5) AND NOT {}"#,
         not_renewed("p")
     );
@@ -255,7 +308,7 @@ async fn policies_are_dated_relative_to_as_of() {
             r#"SELECT count(*) FROM "tblPolicy" p JOIN "tblPolicy" n ON n."FamilyID" = p."FamilyID"
                AND n."ValidityTo" IS NULL AND n."StartDate" = p."ExpiryDate" + 1 AND n."ProdID" <> p."ProdID"
                JOIN "tblProduct" pr ON pr."ProdID" = p."ProdID" AND pr."ConversionProdID" = n."ProdID"
-               WHERE p."ValidityTo" IS NULL AND p."ExpiryDate" IN ({d} + 5, {d}, {d} - 5)"#
+               WHERE p.{pol} AND p."ValidityTo" IS NULL AND p."ExpiryDate" IN ({d} + 5, {d}, {d} - 5)"#
         ))
         .await
             > 0
@@ -263,7 +316,7 @@ async fn policies_are_dated_relative_to_as_of() {
     // Nothing active is activated after the as-of date; every status and both stages occur.
     assert_eq!(
         db.count(&format!(
-            r#"SELECT count(*) FROM "tblPolicy" WHERE "PolicyStatus" = 2 AND "ValidityFrom" > {d} + 1"#
+            r#"SELECT count(*) FROM "tblPolicy" WHERE {pol} AND "PolicyStatus" = 2 AND "ValidityFrom" > {d} + 1"#
         ))
         .await,
         0
@@ -271,7 +324,7 @@ async fn policies_are_dated_relative_to_as_of() {
     for status in [1, 2, 4, 8, 16] {
         assert!(
             db.count(&format!(
-                r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "PolicyStatus" = {status}"#
+                r#"SELECT count(*) FROM "tblPolicy" WHERE {pol} AND "ValidityTo" IS NULL AND "PolicyStatus" = {status}"#
             ))
             .await
                 > 0,
@@ -281,33 +334,50 @@ async fn policies_are_dated_relative_to_as_of() {
     for stage in ["N", "R"] {
         assert!(
             db.count(&format!(
-                r#"SELECT count(*) FROM "tblPolicy" WHERE "ValidityTo" IS NULL AND "PolicyStage" = '{stage}'"#
+                r#"SELECT count(*) FROM "tblPolicy" WHERE {pol} AND "ValidityTo" IS NULL AND "PolicyStage" = '{stage}'"#
             ))
             .await
                 > 0
         );
     }
     assert_eq!(
-        db.count(r#"SELECT count(*) FROM "tblPolicy" WHERE "PolicyValue" IS NULL"#)
-            .await,
+        db.count(&format!(
+            r#"SELECT count(*) FROM "tblPolicy" WHERE {pol} AND "PolicyValue" IS NULL"#
+        ))
+        .await,
         0
     );
     assert!(
-        db.count(r#"SELECT count(*) FROM "tblProduct" WHERE "ConversionProdID" IS NOT NULL"#)
-            .await
+        db.count(&format!(
+            r#"SELECT count(*) FROM "tblProduct" WHERE {prod} AND "ConversionProdID" IS NOT NULL"#
+        ))
+        .await
             >= 1
     );
-    assert!(db.count(r#"SELECT count(*) FROM "tblProduct""#).await >= 3);
+    assert!(
+        db.count(&format!(
+            r#"SELECT count(*) FROM "tblProduct" WHERE {prod}"#
+        ))
+        .await
+            >= 3
+    );
 }
 
 #[tokio::test]
 async fn families_cover_the_four_modes_phones_and_languages() {
-    let db = seeded(150, "2026-01-10", 5).await;
+    let (db, before) = seeded_with(150, "2026-01-10", 5).await;
+    // The seeded rows (above the keys that were there).
+    let (fam, ins, pol, loc) = (
+        before.family,
+        before.insuree,
+        before.policy,
+        before.location,
+    );
     for mode in &NotificationMode::ALL[1..] {
         let filter = mode.sql("f").unwrap();
         let n = db
             .count(&format!(
-                r#"SELECT count(*) FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL AND {filter}"#
+                r#"SELECT count(*) FROM "tblFamilies" f WHERE f."FamilyID" > {fam} AND f."ValidityTo" IS NULL AND {filter}"#
             ))
             .await;
         assert!(n > 0, "mode {mode} is empty");
@@ -315,70 +385,94 @@ async fn families_cover_the_four_modes_phones_and_languages() {
     let checks = [
         (
             "head phone ''",
-            r#"SELECT count(*) FROM "tblInsuree" WHERE "IsHead" AND "ValidityTo" IS NULL AND "Phone" = ''"#,
+            format!(
+                r#"SELECT count(*) FROM "tblInsuree" WHERE "InsureeID" > {ins} AND "IsHead" AND "ValidityTo" IS NULL AND "Phone" = ''"#
+            ),
         ),
         (
             "head phone NULL",
-            r#"SELECT count(*) FROM "tblInsuree" WHERE "IsHead" AND "ValidityTo" IS NULL AND "Phone" IS NULL"#,
+            format!(
+                r#"SELECT count(*) FROM "tblInsuree" WHERE "InsureeID" > {ins} AND "IsHead" AND "ValidityTo" IS NULL AND "Phone" IS NULL"#
+            ),
         ),
         (
             "phone only on a non-head member",
-            r#"SELECT count(*) FROM "tblFamilies" f JOIN "tblInsuree" h ON h."InsureeID" = f."InsureeID"
-               WHERE f."ValidityTo" IS NULL AND btrim(COALESCE(h."Phone", '')) = ''
+            format!(
+                r#"SELECT count(*) FROM "tblFamilies" f JOIN "tblInsuree" h ON h."InsureeID" = f."InsureeID"
+               WHERE f."FamilyID" > {fam} AND f."ValidityTo" IS NULL AND btrim(COALESCE(h."Phone", '')) = ''
                AND EXISTS (SELECT 1 FROM "tblInsuree" m WHERE m."FamilyID" = f."FamilyID" AND m."ValidityTo" IS NULL
-                           AND NOT m."IsHead" AND btrim(COALESCE(m."Phone", '')) <> '')"#,
+                           AND NOT m."IsHead" AND btrim(COALESCE(m."Phone", '')) <> '')"#
+            ),
         ),
         (
             "family without a notification row",
-            r#"SELECT count(*) FROM "tblFamilies" f WHERE f."ValidityTo" IS NULL
-               AND NOT EXISTS (SELECT 1 FROM "tblFamilySMS" s WHERE s."FamilyID" = f."FamilyID")"#,
+            format!(
+                r#"SELECT count(*) FROM "tblFamilies" f WHERE f."FamilyID" > {fam} AND f."ValidityTo" IS NULL
+               AND NOT EXISTS (SELECT 1 FROM "tblFamilySMS" s WHERE s."FamilyID" = f."FamilyID")"#
+            ),
         ),
         (
             "French preference",
-            r#"SELECT count(*) FROM "tblFamilySMS" WHERE "LanguageOfSMS" = 'fr'"#,
+            format!(
+                r#"SELECT count(*) FROM "tblFamilySMS" WHERE "FamilyID" > {fam} AND "LanguageOfSMS" = 'fr'"#
+            ),
         ),
         (
             "English preference",
-            r#"SELECT count(*) FROM "tblFamilySMS" WHERE "LanguageOfSMS" = 'en'"#,
+            format!(
+                r#"SELECT count(*) FROM "tblFamilySMS" WHERE "FamilyID" > {fam} AND "LanguageOfSMS" = 'en'"#
+            ),
         ),
         (
             "members besides the head",
-            r#"SELECT count(*) FROM "tblInsuree" WHERE NOT "IsHead" AND "ValidityTo" IS NULL"#,
+            format!(
+                r#"SELECT count(*) FROM "tblInsuree" WHERE "InsureeID" > {ins} AND NOT "IsHead" AND "ValidityTo" IS NULL"#
+            ),
         ),
         (
             "policy history rows",
-            r#"SELECT count(*) FROM "tblPolicy" h JOIN "tblPolicy" c ON c."PolicyID" = h."LegacyID"
-               WHERE h."ValidityTo" IS NOT NULL AND c."ValidityTo" IS NULL"#,
+            format!(
+                r#"SELECT count(*) FROM "tblPolicy" h JOIN "tblPolicy" c ON c."PolicyID" = h."LegacyID"
+               WHERE c."PolicyID" > {pol} AND h."ValidityTo" IS NOT NULL AND c."ValidityTo" IS NULL"#
+            ),
         ),
         (
             "insuree policies",
-            r#"SELECT count(*) FROM "tblInsureePolicy""#,
+            format!(r#"SELECT count(*) FROM "tblInsureePolicy" WHERE "PolicyId" > {pol}"#),
         ),
-        ("premiums", r#"SELECT count(*) FROM "tblPremium""#),
+        (
+            "premiums",
+            format!(r#"SELECT count(*) FROM "tblPremium" WHERE "PolicyID" > {pol}"#),
+        ),
         (
             "villages",
-            r#"SELECT count(*) FROM "tblLocations" WHERE "LocationType" = 'V' AND "LocationCode" = 'R1D1M1V1'"#,
+            format!(
+                r#"SELECT count(*) FROM "tblLocations" WHERE "LocationId" > {loc} AND "LocationType" = 'V' AND "LocationCode" = 'R1D1M1V1'"#
+            ),
         ),
     ];
     for (what, sql) in checks {
-        assert!(db.count(sql).await > 0, "missing: {what}");
+        assert!(db.count(&sql).await > 0, "missing: {what}");
     }
     // Every current family lives in a village, has a current head, and UUIDs are lower-case v4.
     assert_eq!(
-        db.count(
+        db.count(&format!(
             r#"SELECT count(*) FROM "tblFamilies" f LEFT JOIN "tblLocations" l ON l."LocationId" = f."LocationId"
                LEFT JOIN "tblInsuree" h ON h."InsureeID" = f."InsureeID" AND h."ValidityTo" IS NULL AND h."IsHead"
-               WHERE f."ValidityTo" IS NULL AND (l."LocationType" IS DISTINCT FROM 'V' OR h."InsureeID" IS NULL)"#
-        )
+               WHERE f."FamilyID" > {fam} AND f."ValidityTo" IS NULL
+               AND (l."LocationType" IS DISTINCT FROM 'V' OR h."InsureeID" IS NULL)"#
+        ))
         .await,
         0
     );
     assert_eq!(
-        db.count(
-            r#"SELECT count(*) FROM (SELECT "FamilyUUID" u FROM "tblFamilies" UNION ALL SELECT "InsureeUUID" FROM "tblInsuree"
-               UNION ALL SELECT "PolicyUUID" FROM "tblPolicy" UNION ALL SELECT "LocationUUID" FROM "tblLocations") x
-               WHERE u !~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'"#
-        )
+        db.count(&format!(
+            r#"SELECT count(*) FROM (SELECT "FamilyUUID" u FROM "tblFamilies" WHERE "FamilyID" > {fam}
+               UNION ALL SELECT "InsureeUUID" FROM "tblInsuree" WHERE "InsureeID" > {ins}
+               UNION ALL SELECT "PolicyUUID" FROM "tblPolicy" WHERE "PolicyID" > {pol}
+               UNION ALL SELECT "LocationUUID" FROM "tblLocations" WHERE "LocationId" > {loc}) x
+               WHERE u !~ '^[0-9a-f]{{8}}-[0-9a-f]{{4}}-4[0-9a-f]{{3}}-[89ab][0-9a-f]{{3}}-[0-9a-f]{{12}}$'"#
+        ))
         .await,
         0
     );
@@ -396,8 +490,43 @@ async fn families_cover_the_four_modes_phones_and_languages() {
 
 #[tokio::test]
 async fn demo_logins_verify_with_the_openimis_scheme() {
-    let db = seeded(40, "2026-01-10", 1).await;
+    // On the real grounds openIMIS's demo already has an `Admin` (password admin123, a private
+    // key of openIMIS's own): the seed keeps that user as it is and adds the two others.
+    let db = TestDb::new().await;
+    let existing = |login: &str| {
+        format!(
+            r#"SELECT count(*) FROM "tblUsers" WHERE "LoginName" = '{login}' AND "ValidityTo" IS NULL"#
+        )
+    };
+    let districts = |login: &str| {
+        format!(
+            r#"SELECT string_agg(l."LocationCode", ',' ORDER BY l."LocationCode")
+               FROM "tblUsers" u JOIN "tblUsersDistricts" d ON d."UserID" = u."UserID" AND d."ValidityTo" IS NULL
+               JOIN "tblLocations" l ON l."LocationId" = d."LocationId"
+               WHERE u."LoginName" = '{login}'"#
+        )
+    };
+    let mut kept = Vec::new();
     for user in seed::DEMO_USERS {
+        if db.count(&existing(user.login)).await > 0 {
+            kept.push((user.login, db.scalar(&districts(user.login)).await));
+        }
+    }
+    assert_eq!(
+        kept.iter().map(|k| k.0).collect::<Vec<_>>(),
+        if Ground::current().is_openimis() {
+            vec!["Admin"]
+        } else {
+            vec![]
+        }
+    );
+    let mut opts = options(40, "2026-01-10", 1);
+    opts.force = Ground::current().is_openimis();
+    seed::seed(&db.url, &opts, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    for user in seed::DEMO_USERS {
+        assert_eq!(db.count(&existing(user.login)).await, 1, "{}", user.login);
         let key = db
             .scalar(&format!(
                 r#"SELECT "PrivateKey" FROM "tblUsers" WHERE "LoginName" = '{}' AND "ValidityTo" IS NULL"#,
@@ -412,12 +541,18 @@ async fn demo_logins_verify_with_the_openimis_scheme() {
             ))
             .await
             .unwrap();
-        assert_eq!(key.len(), 256);
+        if !kept.iter().any(|k| k.0 == user.login) {
+            assert_eq!(key.len(), 256, "{}", user.login);
+        }
         // Independent check: SHA-256 of password + key, hex, compared case-insensitively.
         let mut input = user.password.as_bytes().to_vec();
         input.extend_from_slice(key.as_bytes());
         let digest = ring::digest::digest(&ring::digest::SHA256, &input);
-        assert!(hex::encode(digest.as_ref()).eq_ignore_ascii_case(&stored));
+        assert!(
+            hex::encode(digest.as_ref()).eq_ignore_ascii_case(&stored),
+            "{}",
+            user.login
+        );
         assert!(policy_notification::auth::password_matches(
             user.password,
             &key,
@@ -444,21 +579,22 @@ async fn demo_logins_verify_with_the_openimis_scheme() {
                WHERE u."LoginName" = '{login}'"#
         )
     };
-    let districts = |login: &str| {
-        format!(
-            r#"SELECT string_agg(l."LocationCode", ',' ORDER BY l."LocationCode")
-               FROM "tblUsers" u JOIN "tblUsersDistricts" d ON d."UserID" = u."UserID" AND d."ValidityTo" IS NULL
-               JOIN "tblLocations" l ON l."LocationId" = d."LocationId"
-               WHERE u."LoginName" = '{login}'"#
-        )
-    };
+    // The roles' IsSystem masks of a login's current roles.
     let role = |login: &str| {
         format!(
-            r#"SELECT r."IsSystem" FROM "tblUsers" u JOIN "tblUserRole" ur ON ur."UserID" = u."UserID"
-               JOIN "tblRole" r ON r."RoleID" = ur."RoleID" WHERE u."LoginName" = '{login}'"#
+            r#"SELECT string_agg(DISTINCT r."IsSystem"::text, ',') FROM "tblUsers" u
+               JOIN "tblUserRole" ur ON ur."UserID" = u."UserID" AND ur."ValidityTo" IS NULL
+               JOIN "tblRole" r ON r."RoleID" = ur."RoleID" WHERE u."LoginName" = '{login}'
+               AND u."ValidityTo" IS NULL"#
         )
     };
-    assert_eq!(db.scalar(&role("Admin")).await.as_deref(), Some("64"));
+    let admin_roles = db.scalar(&role("Admin")).await.unwrap_or_default();
+    if kept.is_empty() {
+        assert_eq!(admin_roles, "64");
+    } else {
+        // openIMIS's own Admin keeps its roles and holds the administrator's.
+        assert!(admin_roles.split(',').any(|r| r == "64"), "{admin_roles}");
+    }
     assert_eq!(db.scalar(&role("officer")).await.as_deref(), Some("1"));
     assert_eq!(db.scalar(&role("clerk")).await.as_deref(), Some("8"));
     assert!(
@@ -467,15 +603,26 @@ async fn demo_logins_verify_with_the_openimis_scheme() {
             .unwrap()
             .contains("131224")
     );
-    assert_eq!(
-        db.scalar(&rights("officer")).await.as_deref(),
-        Some("101001,101002,101003,101004,131224")
+    // Both together, so that a failure shows the whole picture.
+    pretty_assertions::assert_eq!(
+        (
+            db.scalar(&rights("officer")).await,
+            db.scalar(&rights("clerk")).await
+        ),
+        (
+            Some("101001,101002,101003,101004,131224".to_string()),
+            Some("101001,101002,101003,101004".to_string())
+        ),
+        "(officer, clerk) rights"
     );
-    assert_eq!(
-        db.scalar(&rights("clerk")).await.as_deref(),
-        Some("101001,101002,101003,101004")
-    );
-    assert_eq!(db.scalar(&districts("Admin")).await, None);
+    match kept.iter().find(|k| k.0 == "Admin") {
+        None => assert_eq!(db.scalar(&districts("Admin")).await, None),
+        Some((_, was)) => assert_eq!(
+            &db.scalar(&districts("Admin")).await,
+            was,
+            "an existing login's districts are left alone"
+        ),
+    }
     assert_eq!(
         db.scalar(&districts("officer")).await.as_deref(),
         Some("R1D1")
@@ -488,7 +635,37 @@ async fn demo_logins_verify_with_the_openimis_scheme() {
 
 #[tokio::test]
 async fn refuses_a_database_with_families_unless_forced() {
-    let db = seeded(40, "2026-01-10", 1).await;
+    // A database with families: seeded on our own ground, openIMIS's demo on the real ones (where
+    // the unforced seed refuses first, writing nothing, and the forced one adds its 40).
+    let db = TestDb::new().await;
+    let base = Before::of(&db).await.families;
+    if base == 0 {
+        seed::seed(
+            &db.url,
+            &options(40, "2026-01-10", 1),
+            &ProgressBar::hidden(),
+        )
+        .await
+        .unwrap();
+    } else {
+        let before = fingerprint(&db).await;
+        let err = seed::seed(
+            &db.url,
+            &options(40, "2026-01-10", 1),
+            &ProgressBar::hidden(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, SeedError::NotEmpty(n) if n >= base), "{err}");
+        pretty_assertions::assert_eq!(before, fingerprint(&db).await);
+        let mut forced = options(40, "2026-01-10", 1);
+        forced.force = true;
+        seed::seed(&db.url, &forced, &ProgressBar::hidden())
+            .await
+            .unwrap();
+    }
+    let admins = r#"SELECT count(*) FROM "tblUsers" WHERE "LoginName" = 'Admin'"#;
+    let admin_rows = db.count(admins).await;
     let before = fingerprint(&db).await;
     let err = seed::seed(
         &db.url,
@@ -497,7 +674,10 @@ async fn refuses_a_database_with_families_unless_forced() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, SeedError::NotEmpty(n) if n >= 40), "{err}");
+    assert!(
+        matches!(err, SeedError::NotEmpty(n) if n >= base + 40),
+        "{err}"
+    );
     assert!(err.to_string().contains("--force"));
     pretty_assertions::assert_eq!(before, fingerprint(&db).await);
 
@@ -509,11 +689,12 @@ async fn refuses_a_database_with_families_unless_forced() {
     assert_eq!(
         db.count(r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#)
             .await,
-        80
+        base + 80
     );
     // The logins are not duplicated, and the sequences follow the explicit ids.
+    assert_eq!(db.count(admins).await, admin_rows);
     assert_eq!(
-        db.count(r#"SELECT count(*) FROM "tblUsers" WHERE "LoginName" = 'Admin'"#)
+        db.count(r#"SELECT count(*) FROM "tblUsers" WHERE "LoginName" = 'Admin' AND "ValidityTo" IS NULL"#)
             .await,
         1
     );
@@ -527,6 +708,8 @@ async fn refuses_a_database_with_families_unless_forced() {
 #[tokio::test]
 async fn bad_options_are_refused_and_write_nothing() {
     let db = TestDb::new().await;
+    let before = fingerprint(&db).await;
+    let users = db.count(r#"SELECT count(*) FROM "tblUsers""#).await;
     let err = seed::seed(
         &db.url,
         &options(0, "2026-01-10", 1),
@@ -535,43 +718,59 @@ async fn bad_options_are_refused_and_write_nothing() {
     .await
     .unwrap_err();
     assert!(matches!(err, SeedError::InvalidOption(_)), "{err}");
-    assert_eq!(db.count(r#"SELECT count(*) FROM "tblUsers""#).await, 0);
+    assert_eq!(db.count(r#"SELECT count(*) FROM "tblUsers""#).await, users);
+    pretty_assertions::assert_eq!(before, fingerprint(&db).await);
 }
 
 #[tokio::test]
 async fn seed_demo_command_writes_and_then_refuses() {
     let db = TestDb::new().await;
+    let base = Before::of(&db).await.families;
     let bin = env!("CARGO_BIN_EXE_policy-notification");
-    let run = || {
-        std::process::Command::new(bin)
-            .args([
-                "seed-demo",
-                "--database-url",
-                &db.url,
-                "--families",
-                "35",
-                "--as-of",
-                "2026-02-01",
-                "--seed",
-                "9",
-            ])
-            .env_remove("DATABASE_URL")
+    let run = |force: bool| {
+        let mut c = std::process::Command::new(bin);
+        c.args([
+            "seed-demo",
+            "--database-url",
+            &db.url,
+            "--families",
+            "35",
+            "--as-of",
+            "2026-02-01",
+            "--seed",
+            "9",
+        ]);
+        if force {
+            c.arg("--force");
+        }
+        // The harness's own PN_TEST_* variables are not the service's configuration.
+        c.env_remove("DATABASE_URL")
+            .env_remove("PN_TEST_GROUND")
+            .env_remove("PN_TEST_GROUNDS")
             .output()
             .unwrap()
     };
-    let first = run();
+    let current = r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#;
+    if base > 0 {
+        // openIMIS's demo families: refused without --force, nothing written.
+        let refused = run(false);
+        assert!(!refused.status.success());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("--force"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+        assert_eq!(db.count(current).await, base);
+    }
+    let first = run(base > 0);
     assert!(
         first.status.success(),
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains("seeded 35 families"));
-    let second = run();
+    let second = run(false);
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("--force"));
-    assert_eq!(
-        db.count(r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#)
-            .await,
-        35
-    );
+    assert_eq!(db.count(current).await, base + 35);
 }
