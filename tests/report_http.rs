@@ -599,8 +599,15 @@ async fn the_demo_data_report_matches_sql() {
         regions_seen += 1;
         families_seen += expected;
     }
-    // The fixture's two regions hold 7 current families with a location (6 + 1); the demo adds
-    // its own regions and families on the real grounds.
+    // Every current family with a location lies under one region: the reports together cover
+    // them all (the fixture's 7 on every ground, with the demo's on the real grounds).
+    let with_location = db
+        .count(
+            "SELECT count(*) FROM \"tblFamilies\" \
+             WHERE \"ValidityTo\" IS NULL AND \"LocationId\" IS NOT NULL",
+        )
+        .await;
+    assert_eq!(families_seen, with_location, "regions {regions}");
     if support::Ground::current().is_openimis() {
         assert!(regions_seen > 2, "the demo's regions: {regions}");
         assert!(families_seen > 7, "the demo's families: {families_seen}");
