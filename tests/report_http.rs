@@ -530,7 +530,8 @@ async fn graphql_report_with_rows_connection() {
 /// On every ground, the CSV report of every region in the database — openIMIS's demo regions
 /// (current and history rows) on the real grounds, the fixture's two on all — lists exactly the
 /// current families whose location lies under the region (DECISIONS 12): as many rows as SQL
-/// counts over the location tree, with the same heads' insurance numbers.
+/// counts over the location tree, with the same heads' insurance numbers, approvals and languages (a family
+/// without a current `tblFamilySMS` row is not approved; 1.5.0-running brings 21 of its own).
 #[tokio::test]
 async fn the_demo_data_report_matches_sql() {
     let c = setup().await;
@@ -563,17 +564,22 @@ async fn the_demo_data_report_matches_sql() {
             "WITH RECURSIVE under (id) AS ( \
                SELECT \"LocationId\" FROM \"tblLocations\" WHERE \"ParentLocationId\" = {id} \
                UNION SELECT l.\"LocationId\" FROM \"tblLocations\" l JOIN under u ON l.\"ParentLocationId\" = u.id) \
-             SELECT COALESCE(h.\"CHFID\", '') AS chfid FROM \"tblFamilies\" f \
+             SELECT COALESCE(h.\"CHFID\", '') || ' ' || COALESCE(s.\"ApprovalOfSMS\", false) \
+                    || ' ' || COALESCE(s.\"LanguageOfSMS\", '') AS entry \
+             FROM \"tblFamilies\" f \
              LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\" \
+             LEFT JOIN \"tblFamilySMS\" s ON s.\"FamilyID\" = f.\"FamilyID\" AND s.\"ValidityTo\" IS NULL \
              WHERE f.\"ValidityTo\" IS NULL AND f.\"LocationId\" IN (SELECT id FROM under)"
         );
         let expected = db.count(&format!("SELECT count(*) FROM ({under}) x")).await;
-        let mut expected_chfids: Vec<String> = db
-            .scalar(&format!("SELECT string_agg(chfid, ',') FROM ({under}) x"))
+        let mut expected_entries: Vec<String> = db
+            .scalar(&format!(
+                "SELECT string_agg(entry, E'\\n') FROM ({under}) x"
+            ))
             .await
-            .map(|s| s.split(',').map(str::to_string).collect())
+            .map(|s| s.lines().map(str::to_string).collect())
             .unwrap_or_default();
-        expected_chfids.sort();
+        expected_entries.sort();
 
         let resp = get(
             &c.app,
@@ -592,10 +598,15 @@ async fn the_demo_data_report_matches_sql() {
             expected,
             "region {id} ({uuid}): CSV rows against SQL's current families under it"
         );
-        let mut got: Vec<String> = rows[1..].iter().map(|r| r[3].clone()).collect();
+        assert_eq!(rows[0][6..8], ["Approval", "Language"], "region {uuid}");
+        let mut got: Vec<String> = rows[1..]
+            .iter()
+            .map(|r| format!("{} {} {}", r[3], r[6], r[7]))
+            .collect();
         got.sort();
-        assert_eq!(got, expected_chfids, "region {id} ({uuid})");
-        eprintln!("region {id} ({uuid}): {expected} families");
+        assert_eq!(got, expected_entries, "region {id} ({uuid})");
+        let approved = got.iter().filter(|e| e.contains(" true ")).count();
+        eprintln!("region {id} ({uuid}): {expected} families, {approved} approved");
         regions_seen += 1;
         families_seen += expected;
     }
