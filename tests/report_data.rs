@@ -74,7 +74,7 @@ async fn modes_order_and_chunks() {
     assert_eq!(prepared.counts.phone_only, 2);
     assert_eq!(prepared.counts.neither, 1);
     assert_eq!(prepared.row_count(), 2);
-    assert_eq!(prepared.header.region, "R1 Nord");
+    assert_eq!(prepared.header.region, "TR1 Nord");
     assert_eq!(prepared.header.district, "");
     assert_eq!(prepared.header.mode_label, "Phone number only");
 }
@@ -85,9 +85,9 @@ async fn district_officer_and_alternative_contact() {
     let got = rows(&pool, &query(None, Some(D1), 0), 1000).await;
     assert_eq!(chfids(&got), ["100001", "100002", "100003", "100004"]);
     let f2 = &got[1];
-    assert_eq!(f2.district.as_ref(), "D1 Alpha");
-    assert_eq!(f2.municipality.as_ref(), "W1 Kati");
-    assert_eq!(f2.village.as_ref(), "V1 Kijiji Moja");
+    assert_eq!(f2.district.as_ref(), "TD1 Alpha");
+    assert_eq!(f2.municipality.as_ref(), "TW1 Kati");
+    assert_eq!(f2.village.as_ref(), "TV1 Kijiji Moja");
     assert_eq!(f2.phone, "");
     assert_eq!(
         (

@@ -37,6 +37,17 @@ async fn setup() -> Ctx {
     }
 }
 
+/// The `LocationId` the fixture's location with UUID `uuid` was given by its sequence.
+async fn location_id(db: &TestDb, uuid: &str) -> i32 {
+    let id = db
+        .count(&format!(
+            "SELECT \"LocationId\" FROM \"tblLocations\" WHERE \"LocationUUID\" = '{uuid}'"
+        ))
+        .await;
+    assert!(id > 0, "location {uuid} missing");
+    i32::try_from(id).unwrap()
+}
+
 async fn get(
     app: &TestApp,
     token: Option<&str>,
@@ -145,15 +156,15 @@ async fn each_mode_lists_its_families() {
         let r = json_report(&c.app, &c.admin, &[("regionUuid", R1), ("mode", mode)]).await;
         assert_eq!(chfids(&r), want, "mode {mode}");
         assert_eq!(r["rowCount"], want.len());
-        assert_eq!(r["header"]["region"], "R1 Nord");
+        assert_eq!(r["header"]["region"], "TR1 Nord");
         assert_eq!(r["counts"]["all"], 6);
         assert_eq!(r["counts"]["approvalAndPhone"], 2);
         assert_eq!(r["counts"]["neither"], 1);
     }
     let r = json_report(&c.app, &c.admin, &[("districtUuid", D1), ("mode", "0")]).await;
     assert_eq!(chfids(&r), ["100001", "100002", "100003", "100004"]);
-    assert_eq!(r["header"]["district"], "D1 Alpha");
-    assert_eq!(r["header"]["region"], "R1 Nord");
+    assert_eq!(r["header"]["district"], "TD1 Alpha");
+    assert_eq!(r["header"]["region"], "TR1 Nord");
     let r = json_report(&c.app, &c.admin, &[("districtUuid", D2)]).await;
     assert_eq!(
         chfids(&r),
@@ -195,7 +206,7 @@ async fn alternative_contact_rule_in_csv() {
     // Head without phone: first other current member with a phone (lowest InsureeID, not the
     // blank-phone one, not the history row).
     let f2 = by_chf("100002");
-    assert_eq!(f2[0..3], ["D1 Alpha", "W1 Kati", "V1 Kijiji Moja"]);
+    assert_eq!(f2[0..3], ["TD1 Alpha", "TW1 Kati", "TV1 Kijiji Moja"]);
     assert_eq!(f2[8], "");
     assert_eq!(f2[9..12], ["Zawadi", "Hassan", "0722000022"]);
     // Head with a phone: no alternative.
@@ -246,7 +257,7 @@ async fn family_filter_json_applies_every_fragment() {
     let j = filter_json(&[&village]);
     let r = json_report(&c.app, &c.admin, &[("familyFilterJson", &j)]).await;
     assert_eq!(chfids(&r), ["100001", "100002"]);
-    assert_eq!(r["header"]["district"], "D1 Alpha");
+    assert_eq!(r["header"]["district"], "TD1 Alpha");
 
     let region = format!("parentLocation: \"{R1}\", parentLocationLevel: 0");
     let officer = format!("officer: \"{O1}\"");
@@ -374,7 +385,8 @@ async fn authentication_and_right() {
 async fn district_restrictions() {
     let c = setup().await;
     let db = &c._db;
-    fixtures::user(db, "clerk1", "pw", &[RIGHT], &[9011], false).await;
+    let d1 = location_id(db, D1).await;
+    fixtures::user(db, "clerk1", "pw", &[RIGHT], &[d1], false).await;
     fixtures::user(db, "clerk0", "pw", &[RIGHT], &[], false).await;
     let clerk1 = c.app.login("clerk1", "pw").await;
     let clerk0 = c.app.login("clerk0", "pw").await;
@@ -430,10 +442,10 @@ async fn pdf_parsed_back() {
     let text = String::from_utf8_lossy(&text.stdout).to_string();
     for needle in [
         "Family Policy Notification Report",
-        "Region: R1 Nord",
-        "District: D1 Alpha",
-        "Municipality: W1 Kati",
-        "Village: V1 Kijiji Moja",
+        "Region: TR1 Nord",
+        "District: TD1 Alpha",
+        "Municipality: TW1 Kati",
+        "Village: TV1 Kijiji Moja",
         "Insurance no.",
         "100001",
         "Juma",
@@ -467,7 +479,7 @@ async fn graphql_report_with_rows_connection() {
     let (status, body) = c.app.gql_as(&c.admin, &q).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let report = &body["data"]["communicationByNotificationReport"];
-    assert_eq!(report["region"], "R1 Nord", "{body}");
+    assert_eq!(report["region"], "TR1 Nord", "{body}");
     assert_eq!(report["counts"]["all"], 6);
     assert_eq!(report["rows"]["totalCount"], 6);
     assert_eq!(report["rows"]["edgeCount"], 4);
@@ -513,4 +525,104 @@ async fn graphql_report_with_rows_connection() {
             .unwrap()
             .starts_with("regionUuid")
     );
+}
+
+/// On every ground, the CSV report of every region in the database — openIMIS's demo regions
+/// (current and history rows) on the real grounds, the fixture's two on all — lists exactly the
+/// current families whose location lies under the region (DECISIONS 12): as many rows as SQL
+/// counts over the location tree, with the same heads' insurance numbers, approvals and languages (a family
+/// without a current `tblFamilySMS` row is not approved; 1.5.0-running brings 21 of its own).
+#[tokio::test]
+async fn the_demo_data_report_matches_sql() {
+    let c = setup().await;
+    let db = &c._db;
+    let districts: Vec<i32> = db
+        .scalar(
+            "SELECT string_agg(\"LocationId\"::text, ',') FROM \"tblLocations\" \
+             WHERE \"LocationType\" = 'D'",
+        )
+        .await
+        .expect("districts")
+        .split(',')
+        .map(|id| id.parse().unwrap())
+        .collect();
+    fixtures::user(db, "demoreport", "pw", &[RIGHT], &districts, true).await;
+    let token = c.app.login("demoreport", "pw").await;
+    let regions = db
+        .scalar(
+            "SELECT string_agg(\"LocationId\" || ' ' || \"LocationUUID\", ',' ORDER BY \"LocationId\") \
+             FROM \"tblLocations\" WHERE \"LocationType\" = 'R'",
+        )
+        .await
+        .expect("regions");
+    let mut regions_seen = 0;
+    let mut families_seen = 0;
+    for region in regions.split(',') {
+        let (id, uuid) = region.split_once(' ').unwrap();
+        // The families under the region, by the location tree (any depth below it).
+        let under = format!(
+            "WITH RECURSIVE under (id) AS ( \
+               SELECT \"LocationId\" FROM \"tblLocations\" WHERE \"ParentLocationId\" = {id} \
+               UNION SELECT l.\"LocationId\" FROM \"tblLocations\" l JOIN under u ON l.\"ParentLocationId\" = u.id) \
+             SELECT COALESCE(h.\"CHFID\", '') || ' ' || COALESCE(s.\"ApprovalOfSMS\", false) \
+                    || ' ' || COALESCE(s.\"LanguageOfSMS\", '') AS entry \
+             FROM \"tblFamilies\" f \
+             LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\" \
+             LEFT JOIN \"tblFamilySMS\" s ON s.\"FamilyID\" = f.\"FamilyID\" AND s.\"ValidityTo\" IS NULL \
+             WHERE f.\"ValidityTo\" IS NULL AND f.\"LocationId\" IN (SELECT id FROM under)"
+        );
+        let expected = db.count(&format!("SELECT count(*) FROM ({under}) x")).await;
+        let mut expected_entries: Vec<String> = db
+            .scalar(&format!(
+                "SELECT string_agg(entry, E'\\n') FROM ({under}) x"
+            ))
+            .await
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        expected_entries.sort();
+
+        let resp = get(
+            &c.app,
+            Some(&token),
+            &[("regionUuid", uuid), ("format", "csv")],
+            &[],
+        )
+        .await;
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "region {uuid}: {text}");
+        let rows = parse_csv(&text);
+        assert_eq!(rows[0][3], "Insurance number", "region {uuid}");
+        assert_eq!(
+            rows.len() as i64 - 1,
+            expected,
+            "region {id} ({uuid}): CSV rows against SQL's current families under it"
+        );
+        assert_eq!(rows[0][6..8], ["Approval", "Language"], "region {uuid}");
+        let mut got: Vec<String> = rows[1..]
+            .iter()
+            .map(|r| format!("{} {} {}", r[3], r[6], r[7]))
+            .collect();
+        got.sort();
+        assert_eq!(got, expected_entries, "region {id} ({uuid})");
+        let approved = got.iter().filter(|e| e.contains(" true ")).count();
+        eprintln!("region {id} ({uuid}): {expected} families, {approved} approved");
+        regions_seen += 1;
+        families_seen += expected;
+    }
+    // Every current family with a location lies under one region: the reports together cover
+    // them all (the fixture's 7 on every ground, with the demo's on the real grounds).
+    let with_location = db
+        .count(
+            "SELECT count(*) FROM \"tblFamilies\" \
+             WHERE \"ValidityTo\" IS NULL AND \"LocationId\" IS NOT NULL",
+        )
+        .await;
+    assert_eq!(families_seen, with_location, "regions {regions}");
+    if support::Ground::current().is_openimis() {
+        assert!(regions_seen > 2, "the demo's regions: {regions}");
+        assert!(families_seen > 7, "the demo's families: {families_seen}");
+    } else {
+        assert_eq!((regions_seen, families_seen), (2, 7));
+    }
 }

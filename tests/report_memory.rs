@@ -92,6 +92,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The region of bench/report/seed.sql.
+const BENCH_REGION: &str = "0be0c000-0000-4000-8000-000000000001";
 /// Families per district; the region has four districts.
 const N: i32 = 400;
 /// Rows per chunk: at most four chunks (100 rows) are in flight, against 3N = 1200 extra rows.
@@ -131,11 +133,15 @@ async fn pdf_memory_does_not_grow_with_rows() {
     db.exec(&format!("SELECT pn_bench_seed({}); ANALYZE", 4 * N))
         .await;
     let district = db
-        .scalar("SELECT \"LocationUUID\" FROM \"tblLocations\" WHERE \"LocationCode\" = 'BD1'")
+        .scalar(&format!(
+            "SELECT d.\"LocationUUID\" FROM \"tblLocations\" d \
+             JOIN \"tblLocations\" r ON r.\"LocationId\" = d.\"ParentLocationId\" \
+             WHERE d.\"LocationCode\" = 'BD1' AND r.\"LocationUUID\" = '{BENCH_REGION}'"
+        ))
         .await
         .expect("district BD1");
     let pool = policy_notification::db::connect_pool(&db.url, 4).unwrap();
-    let region = Uuid::parse_str("0be0c000-0000-4000-8000-000000000001").unwrap();
+    let region = Uuid::parse_str(BENCH_REGION).unwrap();
     let small = report::prepare(
         &pool,
         &ReportQuery::new(None, Some(Uuid::parse_str(&district).unwrap())),

@@ -2,6 +2,8 @@
 -- municipalities per district and 10 villages per municipality (400 villages), and `n` current
 -- families spread over the villages. Heads have a phone 3 times in 4; one family in 3 has a second
 -- member with a phone; approval on 2 in 3 families; one family in 10 has no notification row.
+-- Loads on our own schema and on a real openIMIS database (ids from the sequences, every insuree
+-- with a DOB, CHFIDs within varchar(12)).
 -- Usage: run this file, then `SELECT pn_bench_seed(100000);`.
 CREATE OR REPLACE FUNCTION pn_bench_seed(n integer) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -43,11 +45,11 @@ BEGIN
     FROM generate_series(1, n) i;
 
     INSERT INTO "tblInsuree" ("InsureeID", "InsureeUUID", "FamilyID", "CHFID", "LastName", "OtherNames",
-                              "IsHead", "Phone", "CardIssued", "ValidityFrom", "AuditUserID")
+                              "DOB", "IsHead", "Phone", "CardIssued", "ValidityFrom", "AuditUserID")
     SELECT head_id, gen_random_uuid()::text, family_id, lpad(i::text, 9, '0'),
            (ARRAY['Mwakalinga', 'Kiwelu', 'Ñúñez', 'Dmitrievna-Łukasiewicz', 'Mushi', 'Haji'])[1 + i % 6],
            (ARRAY['Amina Zawadi', 'Baraka', 'Şükrü', 'Joseph Emmanuel Christopher', 'Neema', 'Ali'])[1 + i % 6],
-           true, CASE WHEN i % 4 = 0 THEN NULL ELSE '+2557' || lpad(i::text, 8, '0') END,
+           DATE '1950-01-01' + i % 18000, true, CASE WHEN i % 4 = 0 THEN NULL ELSE '+2557' || lpad(i::text, 8, '0') END,
            false, now(), 1
     FROM bench_families;
 
@@ -56,8 +58,9 @@ BEGIN
     FROM bench_families JOIN bench_villages bv ON bv.idx = i % nv;
 
     INSERT INTO "tblInsuree" ("InsureeUUID", "FamilyID", "CHFID", "LastName", "OtherNames",
-                              "IsHead", "Phone", "CardIssued", "ValidityFrom", "AuditUserID")
-    SELECT gen_random_uuid()::text, family_id, 'M' || lpad(i::text, 9, '0'), 'Member', 'Second', false,
+                              "DOB", "IsHead", "Phone", "CardIssued", "ValidityFrom", "AuditUserID")
+    SELECT gen_random_uuid()::text, family_id, 'M' || lpad(i::text, 9, '0'), 'Member', 'Second',
+           DATE '1990-01-01' + i % 9000, false,
            '+2556' || lpad(i::text, 8, '0'), false, now(), 1
     FROM bench_families WHERE i % 3 = 0;
 
