@@ -886,3 +886,101 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     assert!(error.contains("refused by the database"), "{error}");
     assert_eq!(counts().await, before, "nothing written");
 }
+
+/// Issue 11, item 3: an insuree that `deleteFamilies(deleteMembers: false)` left without a family
+/// cannot be claimed by an officer of another district as the head of a new family.
+#[tokio::test]
+async fn a_detached_insuree_cannot_be_claimed_from_another_district() {
+    let e = env().await;
+    let db = &e.db;
+    fixtures::user(db, "d1", "pw", &RIGHTS, &[2], false).await;
+    fixtures::user(db, "d2", "pw", &RIGHTS, &[3], false).await;
+    let d1 = e.app.login("d1", "pw").await;
+    let d2 = e.app.login("d2", "pw").await;
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_create_family",
+            &[("CLIENT_ID", "dt-1"), ("CHF", "770000001"), ("VILLAGE_ID", "6")],
+        )
+        .await;
+    assert_eq!((st, err), (2, None));
+    let family = db
+        .scalar("SELECT f.\"FamilyUUID\" FROM \"tblFamilies\" f JOIN \"tblInsuree\" i ON i.\"InsureeID\" = f.\"InsureeID\" WHERE i.\"CHFID\" = '770000001' AND f.\"ValidityTo\" IS NULL")
+        .await
+        .unwrap();
+    let head = db
+        .scalar("SELECT \"InsureeUUID\" FROM \"tblInsuree\" WHERE \"CHFID\" = '770000001' AND \"ValidityTo\" IS NULL")
+        .await
+        .unwrap();
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_delete_families",
+            &[
+                ("CLIENT_ID", "dt-2"),
+                ("CHF", "770000001"),
+                ("FAMILY_UUID", &family),
+                ("DELETE_MEMBERS", "false"),
+            ],
+        )
+        .await;
+    if !support::insuree_family_nullable(db).await {
+        // openIMIS's dumps: detaching is refused, so no insuree is ever left without a family.
+        assert_eq!(st, 1, "{err:?}");
+        return;
+    }
+    assert_eq!((st, err), (2, None));
+    let claim = |id: &str, village: &str| {
+        format!(
+            "mutation {{ createFamily(input: {{ clientMutationId: \"{id}\", locationId: {village}, \
+             headInsuree: {{ uuid: \"{head}\", chfId: \"770000001\", lastName: \"Taken\", \
+             otherNames: \"Over\", genderId: \"M\", dob: \"1980-01-01\", phone: \"0799999999\", \
+             cardIssued: false }} }}) {{ internalId }} }}"
+        )
+    };
+    let before = db
+        .scalar("SELECT \"LastName\" || '/' || \"Phone\" FROM \"tblInsuree\" WHERE \"CHFID\" = '770000001' AND \"ValidityTo\" IS NULL")
+        .await;
+    // An officer of district D2 (village V2) cannot take it; the answer does not say it exists.
+    let (s, body) = e.q(&d2, &claim("dt-3", "7")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let status = db
+        .count("SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'dt-3'")
+        .await;
+    let error = db
+        .scalar("SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'dt-3'")
+        .await
+        .unwrap_or_default();
+    assert_eq!(status, 1, "{error}");
+    assert!(
+        error.contains(&format!("no current insuree {head} in your districts")),
+        "{error}"
+    );
+    assert_eq!(
+        db.scalar("SELECT \"LastName\" || '/' || \"Phone\" FROM \"tblInsuree\" WHERE \"CHFID\" = '770000001' AND \"ValidityTo\" IS NULL")
+            .await,
+        before,
+        "the insuree is unchanged"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblFamilies\" WHERE \"ValidityTo\" IS NULL AND \"LocationId\" = 7")
+            .await,
+        0
+    );
+    // An unknown uuid gets the same answer.
+    let unknown = claim("dt-4", "7").replace(&head, "0b3c5d6e-0000-4000-8000-000000000000");
+    e.q(&d2, &unknown).await;
+    let error = db
+        .scalar("SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'dt-4'")
+        .await
+        .unwrap_or_default();
+    assert!(error.contains("in your districts"), "{error}");
+    // The officer of the district it last belonged to may make it the head of a new family.
+    e.q(&d1, &claim("dt-5", "6")).await;
+    assert_eq!(
+        db.count("SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'dt-5'")
+            .await,
+        2
+    );
+}
