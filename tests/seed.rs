@@ -743,10 +743,7 @@ async fn seed_demo_command_writes_and_then_refuses() {
         if force {
             c.arg("--force");
         }
-        // The harness's own PN_TEST_* variables are not the service's configuration.
         c.env_remove("DATABASE_URL")
-            .env_remove("PN_TEST_GROUND")
-            .env_remove("PN_TEST_GROUNDS")
             .output()
             .unwrap()
     };

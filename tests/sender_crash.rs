@@ -13,11 +13,8 @@ use sender_common::*;
 
 fn binary() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_policy-notification"));
-    // The harness's own PN_TEST_* variables are not the service's configuration.
     c.env("RUST_LOG", "warn")
         .env_remove("DATABASE_URL")
-        .env_remove("PN_TEST_GROUND")
-        .env_remove("PN_TEST_GROUNDS")
         .stdin(Stdio::null());
     c
 }

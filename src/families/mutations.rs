@@ -761,10 +761,10 @@ async fn write_head(
     if head.dob.is_none() {
         return Err(invalid(what, "headInsuree.dob", "is required"));
     }
-    check_chf_id(conn, &chf_id, head.uuid.as_deref()).await?;
     let values = insuree_values(what, head, actor, now)?;
     match &head.uuid {
         None => {
+            check_chf_id(conn, &chf_id, None).await?;
             let uuid = Uuid::new_v4().to_string();
             let id: i32 = diesel::insert_into(tbl_insuree::table)
                 .values((
@@ -808,6 +808,7 @@ async fn write_head(
                     format!("insuree {uuid} belongs to another family"),
                 ));
             }
+            check_chf_id(conn, &chf_id, Some(uuid)).await?;
             copy_insurees(conn, catalog, &[id], now).await?;
             diesel::update(tbl_insuree::table.find(id))
                 .set((&values, tbl_insuree::family_id.eq(family_id)))

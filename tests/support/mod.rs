@@ -67,7 +67,7 @@ pub fn url_for(name: &str) -> String {
 
 /// The database a test runs on: our own migrations on an empty database, or one of the real
 /// openIMIS databases of `../shared/openimis-db/` loaded as shipped and then migrated. Chosen by
-/// `PN_TEST_GROUND` (`scripts/test` runs the whole suite once per ground).
+/// `TEST_GROUND` (`scripts/test` runs the whole suite once per ground).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ground {
     /// An empty database with our migrations.
@@ -89,11 +89,11 @@ pub const GROUNDS: [Ground; 4] = [
 ];
 
 impl Ground {
-    /// The ground of this test run (`PN_TEST_GROUND`, default `own`).
+    /// The ground of this test run (`TEST_GROUND`, default `own`).
     pub fn current() -> Ground {
         static GROUND: OnceLock<Ground> = OnceLock::new();
         *GROUND.get_or_init(|| {
-            let name = std::env::var("PN_TEST_GROUND").unwrap_or_default();
+            let name = std::env::var("TEST_GROUND").unwrap_or_default();
             if name.is_empty() {
                 return Ground::Own;
             }
@@ -102,14 +102,14 @@ impl Ground {
                 .find(|g| g.name() == name)
                 .unwrap_or_else(|| {
                     panic!(
-                        "PN_TEST_GROUND={name:?} is not a ground; use one of {}",
+                        "TEST_GROUND={name:?} is not a ground; use one of {}",
                         GROUNDS.map(|g| g.name()).join(", ")
                     )
                 })
         })
     }
 
-    /// The name used in `PN_TEST_GROUND` and in template names.
+    /// The name used in `TEST_GROUND` and in template names.
     pub fn name(self) -> &'static str {
         match self {
             Ground::Own => "own",
@@ -143,10 +143,10 @@ impl Ground {
     }
 }
 
-/// Where the real openIMIS databases are: `PN_OPENIMIS_DB_DIR`, else `../shared/openimis-db`
+/// Where the real openIMIS databases are: `OPENIMIS_DB_DIR`, else `../shared/openimis-db`
 /// beside the repository.
 pub fn openimis_db_dir() -> PathBuf {
-    match std::env::var_os("PN_OPENIMIS_DB_DIR") {
+    match std::env::var_os("OPENIMIS_DB_DIR") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/openimis-db"),
     }
@@ -172,8 +172,8 @@ fn ground_hash(ground: Ground) -> u64 {
         let bytes = fs::read(&path).unwrap_or_else(|e| {
             panic!(
                 "the tests on ground {} need {} ({e}). The real openIMIS databases live in \
-                 ../shared/openimis-db/ beside the repository (or set PN_OPENIMIS_DB_DIR); \
-                 run only our own schema with PN_TEST_GROUNDS=own scripts/test",
+                 ../shared/openimis-db/ beside the repository (or set OPENIMIS_DB_DIR); \
+                 run only our own schema with TEST_GROUNDS=own scripts/test",
                 ground.name(),
                 path.display()
             )
