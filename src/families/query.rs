@@ -1,4 +1,5 @@
-//! The families query (openIMIS `families`, spec §3) and `familyNotification` (§4): every filter
+//! The families query (openIMIS `families`) and `familyNotification` (docs/compatibility.md,
+//! "Families, notification preferences and the mutation log"): every filter
 //! argument becomes a predicate of ONE parameterised SQL statement (values are always bound,
 //! never spliced), the user's district scope is applied (DECISIONS 10), and the related data of a
 //! page is loaded in batches by ids, so a page costs a bounded number of statements.
@@ -89,7 +90,7 @@ fn bad(argument: impl Into<String>, message: impl Into<String>) -> QueryError {
     }
 }
 
-/// The arguments of the `families` query (spec §3.1).
+/// The arguments of the `families` query (docs/compatibility.md, "`families` query").
 #[derive(Debug, Clone, Default)]
 pub struct FamilyFilter {
     /// Include history and deleted rows.

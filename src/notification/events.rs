@@ -1,5 +1,5 @@
-//! The six policy events and their set-based detection over current policies (database-footprint
-//! §E3, DECISIONS 14–16): one query per event type and chunk, read by key, excluding policies
+//! The six policy events and their set-based detection over current policies (docs/sender.md,
+//! DECISIONS 14–16): one query per event type and chunk, read by key, excluding policies
 //! already notified (openIMIS markers, including the `0001-01-01` sentinel and the status-4 retry
 //! rule) and those our claims already cover.
 
