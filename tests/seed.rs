@@ -144,7 +144,7 @@ fn not_renewed(p: &str) -> String {
     )
 }
 
-/// Candidate SQL per event (database-footprint.md §E3), with N1 = N2 = W = 5, over the families
+/// Candidate SQL per event (the detection rules of docs/sender.md), with N1 = N2 = W = 5, over the families
 /// above key `family` (the seeded ones).
 fn event_candidates(d: &str, family: i64) -> Vec<(&'static str, String)> {
     let d = format!("DATE '{d}'");

@@ -19,6 +19,7 @@ const TABLES: &[&str] = &[
     "tblFamilies",
     "tblInsuree",
     "tblUserRole",
+    "tblPremium",
     "tblHF",
     "core_Mutation_Log",
 ];

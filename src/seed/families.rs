@@ -47,14 +47,15 @@ const SHOWCASE_ROWS: &str = "
     (28, 1, 2, 2, 'fr', false, 2), (29, 1, 3, 0, 'en', false, 3), (30, 1, 1, 1, 'en', false, 1),
     (31, 4, 1, 1, 'fr', false, 2), (32, 5, 0, 2, 'en', false, 3)";
 
-/// The SQL that loads families `a..=b` (1-based family numbers).
-pub(crate) fn chunk_sql(g: &Gen, a: u64, b: u64, audit: i64) -> String {
+/// The SQL that loads families `a..=b` (1-based family numbers); `premium_created`: whether
+/// `tblPremium` has the `CreatedDate` column of later eras.
+pub(crate) fn chunk_sql(g: &Gen, a: u64, b: u64, audit: i64, premium_created: bool) -> String {
     let mut sql = String::new();
     sql.push_str(&families_table(g, a, b));
     sql.push_str(&insurees(g, audit));
     sql.push_str(&families(audit));
     sql.push_str(&policies_table(g));
-    sql.push_str(&policy_rows(g, audit));
+    sql.push_str(&policy_rows(g, audit, premium_created));
     sql.push_str(&history(g, audit));
     sql
 }
@@ -329,7 +330,7 @@ ANALYZE pn_p;
     )
 }
 
-fn policy_rows(g: &Gen, audit: i64) -> String {
+fn policy_rows(g: &Gen, audit: i64, premium_created: bool) -> String {
     let h1 = "p.h1";
     format!(
         r#"
@@ -345,11 +346,11 @@ SELECT (SELECT COALESCE(max("InsureePolicyID"), 0) FROM "tblInsureePolicy") + ro
     p.head_id + j, p.pid, p.enroll, p.st, p.eff, p.exp, false, p.vf, {audit}
 FROM pn_p p CROSS JOIN LATERAL generate_series(0, p.members - 1) j;
 INSERT INTO "tblPremium" ("PremiumId", "PremiumUUID", "PolicyID", "Amount", "Receipt", "PayDate", "PayType",
-    "isPhotoFee", "isOffline", "CreatedDate", "ValidityFrom", "AuditUserID")
+    "isPhotoFee", "isOffline", {created_column}"ValidityFrom", "AuditUserID")
 SELECT (SELECT COALESCE(max("PremiumId"), 0) FROM "tblPremium") + row_number() OVER (ORDER BY x.pid, x.k2),
     CASE WHEN x.k2 = 0 THEN {puuid0} ELSE {puuid1} END,
     x.pid, x.amount, 'RC' || x.pid || CASE WHEN x.k2 = 1 THEN 'P' ELSE '' END, x.paid_on,
-    x.paytype, x.k2 = 1, false, x.paid_on, x.paid_on::timestamp + interval '12 hours', {audit}
+    x.paytype, x.k2 = 1, false, {created_value}x.paid_on::timestamp + interval '12 hours', {audit}
 FROM (
     SELECT p.pid, p.h6, p.h7, p.h8, p.h9, kk.k2, {paytype} AS paytype,
         CASE WHEN kk.k2 = 1 THEN 500.00
@@ -368,6 +369,8 @@ SELECT p.pid, p.vf + interval '2 hours',
 FROM pn_p p WHERE p.notified AND p.status = 2 AND p.vf >= {d} - 5 ORDER BY p.pid;
 "#,
         d = g.d(),
+        created_column = if premium_created { "\"CreatedDate\", " } else { "" },
+        created_value = if premium_created { "x.paid_on, " } else { "" },
         uuid = uuid2("p.h2", "p.h3"),
         puuid0 = uuid2("x.h6", "x.h7"),
         puuid1 = uuid2("x.h8", "x.h9"),

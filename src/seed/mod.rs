@@ -201,6 +201,7 @@ SET LOCAL TIME ZONE 'UTC';"#,
     conn.batch_execute(&users::roles_sql(&g, &since)).await?;
     let catalog = crate::db::catalog::Catalog::load(conn).await?;
     let with_assign = catalog.has_column("tblUserRole", "Assign");
+    let premium_created = catalog.has_column("tblPremium", "CreatedDate");
     conn.batch_execute(&users::users_sql(&g, &since, with_assign))
         .await?;
     let audit = scalar(
@@ -246,7 +247,7 @@ SET LOCAL TIME ZONE 'UTC';"#,
         let b = (a + CHUNK - 1).min(options.families);
         progress.set_message(format!("families {a}–{b}"));
         let t = Instant::now();
-        conn.batch_execute(&families::chunk_sql(&g, a, b, audit))
+        conn.batch_execute(&families::chunk_sql(&g, a, b, audit, premium_created))
             .await?;
         tracing::debug!(
             a,
