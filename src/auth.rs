@@ -278,8 +278,9 @@ pub fn unverified_username(token: &str) -> Result<String, AuthError> {
     }
     let peek: Peek = jsonwebtoken::dangerous::insecure_decode_claims(token.as_bytes())
         .map_err(|_| AuthError::BadToken)?;
+    // A NUL cannot name a user (and PostgreSQL refuses it in a bound text).
     peek.username
-        .filter(|u| !u.is_empty())
+        .filter(|u| !u.is_empty() && !u.contains('\0'))
         .ok_or(AuthError::InvalidPayload)
 }
 

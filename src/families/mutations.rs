@@ -133,7 +133,7 @@ fn failure_errors(what: &str, failure: Failure) -> Result<Vec<MutationError>, Db
         Failure::Db(diesel::result::Error::DatabaseError(kind, info)) => {
             tracing::warn!(
                 ?kind,
-                message = info.message(),
+                message = %crate::telemetry::user_text(info.message()),
                 "family mutation rejected by the database"
             );
             Ok(vec![MutationError::detailed(what, info.message())])

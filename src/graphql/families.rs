@@ -718,6 +718,27 @@ enum FamilySave {
     Update,
 }
 
+/// A mutation refused before it ran because a client field is wider than its column: the
+/// status-1 log row (with the fields cut) and its receipt; `None` when the fields fit.
+async fn refuse_over_long(
+    ctx: &Context<'_>,
+    m: &MutationMeta,
+    what: &str,
+) -> Result<Option<MutationReceipt>, Error> {
+    let Some((cut, detail)) = mutation_log::over_long(m) else {
+        return Ok(None);
+    };
+    let errors = vec![mutation_log::MutationError::detailed(what, detail)];
+    let mut conn = super::context::conn(ctx).await?;
+    let id = mutation_log::refuse(&mut conn, &cut, &errors)
+        .await
+        .map_err(|e| user_error(&crate::db::DbError::Query(e)))?;
+    Ok(Some(MutationReceipt {
+        internal_id: id,
+        outcome: Err(errors),
+    }))
+}
+
 /// `createFamily` / `updateFamily`: the same input and metadata, the service call differs.
 async fn save_family(
     ctx: &Context<'_>,
@@ -732,6 +753,13 @@ async fn save_family(
         &f.client_mutation_label,
         &f.client_mutation_details,
     );
+    let what = match how {
+        FamilySave::Create => "Failed to create family",
+        FamilySave::Update => "Failed to update family",
+    };
+    if let Some(r) = refuse_over_long(ctx, &m, what).await? {
+        return Ok(r);
+    }
     let (pool, hooks, actor, input) = (pool(ctx)?, hooks(ctx)?, actor(caller), family_input(f));
     match how {
         FamilySave::Create => {
@@ -789,6 +817,12 @@ impl FamilyMutation {
             &input.client_mutation_label,
             &input.client_mutation_details,
         );
+        if let Some(r) = refuse_over_long(ctx, &m, "Failed to delete families").await? {
+            return Ok(Some(DeleteFamiliesPayload::from_receipt(
+                input.client_mutation_id.clone(),
+                &r,
+            )));
+        }
         let del = DeleteFamiliesInput {
             uuids: input
                 .uuids

@@ -41,8 +41,36 @@ fn json_response(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// Whether the request says its body is JSON (`application/json`, parameters allowed). The
+/// openIMIS frontend sends nothing else; a form or `text/plain` (what a cross-site page can send
+/// without a preflight) is refused.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn limit_response(e: &crate::limits::LimitError) -> Response {
+    json_response(StatusCode::BAD_REQUEST, error_body(e.code(), e.to_string()))
+}
+
 async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     let (parts, body) = request.into_parts();
+    if !is_json(&parts.headers) {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            error_body(
+                ErrorCode::BadUserInput,
+                "POST /api/graphql takes a JSON body: send Content-Type: application/json".into(),
+            ),
+        );
+    }
     let limit = state.settings.service.max_body_bytes;
     let bytes = match axum::body::to_bytes(Body::new(body), limit).await {
         Ok(b) => b,
@@ -56,7 +84,11 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    let gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    // Bounded before any recursive parser runs (issue 11).
+    if let Err(e) = crate::limits::check_json_text(&bytes, "the request body") {
+        return limit_response(&e);
+    }
+    let mut gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
             return json_response(
@@ -70,7 +102,15 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    let auth = extract::request_auth(&state, &parts.headers).await;
+    match crate::limits::checked_document(&gql_request.query)
+        .and_then(|doc| crate::limits::check_variables(&gql_request.variables).map(|()| doc))
+    {
+        Ok(Some(doc)) => gql_request.set_parsed_query(doc),
+        Ok(None) => {}
+        Err(e) => return limit_response(&e),
+    }
+    let mut auth = extract::request_auth(&state, &parts.headers).await;
+    auth.peer = peer;
     let response = state.schema.execute(gql_request.data(auth)).await;
     render(response)
 }
@@ -88,7 +128,30 @@ pub fn render(response: async_graphql::Response) -> Response {
     let request_failed = !response.errors.is_empty()
         && response.data == async_graphql::Value::Null
         && response.errors.iter().all(|e| e.path.is_empty());
-    let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+    let mut errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+    if request_failed {
+        // Parse and validation errors carry no code of their own: they are bad input, or a limit.
+        for e in errors.as_array_mut().into_iter().flatten() {
+            let has_code = e.pointer("/extensions/code").is_some();
+            let Some(obj) = e.as_object_mut().filter(|_| !has_code) else {
+                continue;
+            };
+            let message = obj.get("message").and_then(Value::as_str).unwrap_or("");
+            let code = if message.contains("too complex")
+                || message.contains("nested too deep")
+                || message.contains("recursion depth")
+                || message.contains("recursion limit")
+            {
+                ErrorCode::LimitExceeded
+            } else {
+                ErrorCode::BadUserInput
+            };
+            let ext = obj.entry("extensions").or_insert_with(|| json!({}));
+            if let Some(ext) = ext.as_object_mut() {
+                ext.insert("code".into(), json!(code.as_str()));
+            }
+        }
+    }
     let (status, body) = if unauthenticated {
         (StatusCode::UNAUTHORIZED, json!({"errors": errors}))
     } else if request_failed {
