@@ -130,7 +130,15 @@ impl AuthMutation {
     ) -> Result<Option<ObtainToken>> {
         let keys = context::jwt_keys(ctx)?;
         let mut conn = context::conn(ctx).await?;
-        let issued = match auth::login(&mut conn, keys, &username, &password).await {
+        let issued = match auth::login(
+            &mut conn,
+            keys,
+            &username,
+            &password,
+            context::request_auth(ctx).peer,
+        )
+        .await
+        {
             Ok(t) => t,
             Err(e) => {
                 if let AuthError::InvalidCredentials {
