@@ -447,3 +447,98 @@ async fn graphql_takes_only_json_bodies() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+fn global_id(ty: &str, pk: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{ty}:{pk}"))
+}
+
+#[tokio::test]
+async fn relay_ids_of_the_wrong_type_are_bad_input() {
+    let e = env().await;
+    let family = global_id("FamilyGQLType", "4");
+    for arg in ["location_Id", "location_Parent_Id", "familyType"] {
+        let (s, b) = e
+            .app
+            .gql_as(
+                &e.admin,
+                &format!("{{ families({arg}: \"{family}\") {{ totalCount }} }}"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(code(&b), "BAD_USER_INPUT", "{arg}: {b}");
+        assert!(message(&b).contains(arg), "{b}");
+    }
+    let (s, b) = e
+        .app
+        .gql_as(
+            &e.admin,
+            &format!(
+                "{{ families(location_Id: \"{}\") {{ totalCount }} }}",
+                global_id("LocationGQLType", "6")
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b.get("errors").is_none(), "{b}");
+    let (_, b) = e
+        .app
+        .gql_as(
+            &e.admin,
+            &format!(
+                "{{ mutationLogs(id: \"{}\") {{ totalCount }} }}",
+                global_id("FamilyGQLType", "00000000-0000-0000-0000-000000000001")
+            ),
+        )
+        .await;
+    assert_eq!(code(&b), "BAD_USER_INPUT", "{b}");
+}
+
+#[tokio::test]
+async fn report_errors_do_not_tell_a_restricted_user_what_exists_elsewhere() {
+    let db = TestDb::new().await;
+    db.exec(include_str!("fixtures/report.sql")).await;
+    db.exec("UPDATE \"tblOfficer\" SET \"LocationId\" = 9012 WHERE \"OfficerID\" = 802")
+        .await;
+    fixtures::user(&db, "clerk1", "pw", &[131224], &[9011], false).await;
+    let app = TestApp::spawn(&db).await;
+    let clerk = app.login("clerk1", "pw").await;
+    let ask = async |params: &str| {
+        let resp = app
+            .client
+            .get(format!("{}?format=json&{params}", app.url(REPORT)))
+            .bearer_auth(&clerk)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        (status, body)
+    };
+    let foreign = "b1000000-0000-0000-0000-000000000012";
+    let missing = "b1000000-0000-0000-0000-0000000000ff";
+    let (s1, b1) = ask(&format!("districtUuid={foreign}")).await;
+    let (s2, b2) = ask(&format!("districtUuid={missing}")).await;
+    assert_eq!(s1, s2, "{b1} {b2}");
+    assert_eq!(
+        message(&b1).replace(foreign, "X"),
+        message(&b2).replace(missing, "X")
+    );
+    // A village of another district, given through the families-page filter.
+    let village = json!({"v": format!("parentLocation: \"d1000000-0000-0000-0000-000000000033\", parentLocationLevel: 3")}).to_string();
+    let nowhere = json!({"v": "parentLocation: \"d1000000-0000-0000-0000-0000000000ff\", parentLocationLevel: 3"}).to_string();
+    let (s1, b1) = ask(&format!("familyFilterJson={}", encode(&village))).await;
+    let (s2, b2) = ask(&format!("familyFilterJson={}", encode(&nowhere))).await;
+    assert_eq!(s1, s2, "{b1} {b2}");
+    // An officer of another district answers as an unknown one (no name in a header).
+    let (s1, b1) = ask(&format!(
+        "districtUuid=b1000000-0000-0000-0000-000000000011&officerUuid=e1000000-0000-0000-0000-000000000802"
+    ))
+    .await;
+    let (s2, b2) = ask(&format!(
+        "districtUuid=b1000000-0000-0000-0000-000000000011&officerUuid=e1000000-0000-0000-0000-0000000008ff"
+    ))
+    .await;
+    assert_eq!(s1, s2, "{b1} {b2}");
+    assert!(!b1.to_string().contains("Kimaro"), "{b1}");
+}

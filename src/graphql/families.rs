@@ -75,6 +75,11 @@ pub fn scope_of(identity: &Identity) -> Scope {
 /// A value of a generated filter argument.
 trait IntoArg {
     fn into_arg(self) -> ArgValue;
+
+    /// Refuses a value of the wrong kind for lookup `name` (a global ID of another type).
+    fn check(&self, _name: &str) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 impl IntoArg for String {
@@ -90,6 +95,14 @@ impl IntoArg for bool {
 }
 
 impl IntoArg for ID {
+    fn check(&self, name: &str) -> Result<(), Error> {
+        let expected = name
+            .to_ascii_lowercase()
+            .starts_with("location")
+            .then_some("LocationGQLType");
+        super::relay::check_id_type(name, &self.0, expected).map_err(|e| e.extend())
+    }
+
     fn into_arg(self) -> ArgValue {
         // A global id (`LocationGQLType:35`) or a plain value.
         match decode_global_id(&self.0) {
@@ -176,7 +189,7 @@ macro_rules! families_query {
                 let p = Pagination::from_ctx(ctx, first, last, after.as_deref(), before.as_deref(), offset)
                     .map_err(|e| e.extend())?;
                 let mut lookups: Vec<(String, ArgValue)> = Vec::new();
-                $( if let Some(v) = $arg { lookups.push(($name.to_string(), v.into_arg())); } )*
+                $( if let Some(v) = $arg { v.check($name)?; lookups.push(($name.to_string(), v.into_arg())); } )*
                 let filter = FamilyFilter {
                     show_history: show_history.unwrap_or(false),
                     parent_location,
@@ -276,6 +289,8 @@ macro_rules! families_query {
                 let p = Pagination::from_ctx(ctx, first, last, after.as_deref(), before.as_deref(), offset)
                     .map_err(|e| e.extend())?;
                 let parse_uuid = |arg: &str, v: ID| -> Result<uuid::Uuid, Error> {
+                    let expected = (arg == "id").then_some("MutationLogGQLType");
+                    super::relay::check_id_type(arg, &v.0, expected).map_err(|e| e.extend())?;
                     let raw = match decode_global_id(&v.0) {
                         Ok((Some(_), pk)) => pk,
                         _ => v.0.clone(),
