@@ -37,9 +37,8 @@ pub const MAX_LOGGED_CHARS: usize = 200;
 /// characters with the number of bytes left out. Every user text reaches the log through this.
 pub fn user_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_LOGGED_CHARS + 24));
-    let mut taken = 0;
     let mut end = s.len();
-    for (i, c) in s.char_indices() {
+    for (taken, (i, c)) in s.char_indices().enumerate() {
         if taken == MAX_LOGGED_CHARS {
             end = i;
             break;
@@ -53,7 +52,6 @@ pub fn user_text(s: &str) -> String {
         } else {
             out.push(c);
         }
-        taken += 1;
     }
     if end < s.len() {
         out.push_str(&format!("…(+{} bytes)", s.len() - end));

@@ -525,19 +525,15 @@ async fn report_errors_do_not_tell_a_restricted_user_what_exists_elsewhere() {
         message(&b2).replace(missing, "X")
     );
     // A village of another district, given through the families-page filter.
-    let village = json!({"v": format!("parentLocation: \"d1000000-0000-0000-0000-000000000033\", parentLocationLevel: 3")}).to_string();
+    let village = json!({"v": "parentLocation: \"d1000000-0000-0000-0000-000000000033\", parentLocationLevel: 3"}).to_string();
     let nowhere = json!({"v": "parentLocation: \"d1000000-0000-0000-0000-0000000000ff\", parentLocationLevel: 3"}).to_string();
     let (s1, b1) = ask(&format!("familyFilterJson={}", encode(&village))).await;
     let (s2, b2) = ask(&format!("familyFilterJson={}", encode(&nowhere))).await;
     assert_eq!(s1, s2, "{b1} {b2}");
     // An officer of another district answers as an unknown one (no name in a header).
-    let (s1, b1) = ask(&format!(
-        "districtUuid=b1000000-0000-0000-0000-000000000011&officerUuid=e1000000-0000-0000-0000-000000000802"
-    ))
+    let (s1, b1) = ask("districtUuid=b1000000-0000-0000-0000-000000000011&officerUuid=e1000000-0000-0000-0000-000000000802")
     .await;
-    let (s2, b2) = ask(&format!(
-        "districtUuid=b1000000-0000-0000-0000-000000000011&officerUuid=e1000000-0000-0000-0000-0000000008ff"
-    ))
+    let (s2, b2) = ask("districtUuid=b1000000-0000-0000-0000-000000000011&officerUuid=e1000000-0000-0000-0000-0000000008ff")
     .await;
     assert_eq!(s1, s2, "{b1} {b2}");
     assert!(!b1.to_string().contains("Kimaro"), "{b1}");
