@@ -523,3 +523,53 @@ async fn core_user_is_created_on_a_newer_openimis_schema_too() {
     app.login("u1", "pw").await;
     assert_eq!(db.count("SELECT count(*) FROM \"core_User\"").await, 1);
 }
+
+/// A login from 127.0.0.`last` with an `X-Forwarded-For` header.
+async fn login_via(
+    app: &TestApp,
+    last: u8,
+    forwarded: &str,
+    u: &str,
+    p: &str,
+) -> (StatusCode, serde_json::Value) {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+        .build()
+        .unwrap();
+    let resp = client
+        .post(app.url("/api/graphql"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", forwarded)
+        .body(json!({"query": LOGIN, "variables": {"u": u, "p": p}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    let db = TestDb::new().await;
+    fixtures::user(&db, "u4", "pw", &[], &[], false).await;
+    let app = TestApp::spawn_with(&db, "[service]\ntrusted_proxies = [\"127.0.0.1\"]\n").await;
+    // behind the proxy: each client is counted on its own
+    for _ in 0..5 {
+        login_via(&app, 1, "10.0.0.1", "u4", "bad").await;
+    }
+    let (s, b) = login_via(&app, 1, "10.0.0.1", "u4", "pw").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(retry_after(&b).is_some(), "{b}");
+    assert_eq!(
+        login_via(&app, 1, "198.51.100.7, 10.0.0.2", "u4", "pw")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // an untrusted peer cannot choose its address
+    for i in 0..5 {
+        login_via(&app, 9, &format!("10.0.1.{i}"), "u4", "bad").await;
+    }
+    let (s, b) = login_via(&app, 9, "10.0.1.200", "u4", "pw").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(retry_after(&b).is_some(), "{b}");
+}

@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
+use std::net::IpAddr;
 
 use super::AppState;
 use super::extract;
@@ -56,11 +57,35 @@ fn limit_response(e: &crate::limits::LimitError) -> Response {
     json_response(StatusCode::BAD_REQUEST, error_body(e.code(), e.to_string()))
 }
 
-async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+/// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy,
+/// the last address in `X-Forwarded-For` that is not one of the trusted proxies.
+fn client_address(request: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| c.0.ip())?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer),
+    )
+}
+
+async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+    let peer = client_address(&request, &state.settings.service.trusted_proxies);
     let (parts, body) = request.into_parts();
     if !is_json(&parts.headers) {
         return json_response(
