@@ -19,10 +19,15 @@ use crate::error::ErrorCode;
 /// Deepest nesting of brackets (`{`, `[`, `(`) in GraphQL text and of `{`/`[` in JSON, and of
 /// selection sets once fragments are expanded.
 pub const MAX_NESTING: usize = 64;
-/// Most tokens in a GraphQL query (names, punctuators, numbers, strings).
-pub const MAX_TOKENS: usize = 20_000;
-/// Most fields a document selects once every fragment spread is expanded.
-pub const MAX_EXPANDED_FIELDS: u64 = 2_000;
+/// Most tokens in a GraphQL query (names, punctuators, numbers, strings); openIMIS's largest
+/// frontend document has about 200.
+pub const MAX_TOKENS: usize = 10_000;
+/// Most fields a document selects once every fragment spread is expanded (the largest frontend
+/// document selects about 100).
+pub const MAX_EXPANDED_FIELDS: u64 = 500;
+/// Longest text a search filter compares with (openIMIS's text columns are at most 255 wide; a
+/// longer `…_Icontains` pattern cannot match and costs the database dearly).
+pub const MAX_FILTER_CHARS: usize = 255;
 /// Most fields (aliases included) at the root of an operation.
 pub const MAX_ROOT_FIELDS: u64 = 32;
 /// Most `tokenAuth` fields in one request.

@@ -538,3 +538,88 @@ async fn report_errors_do_not_tell_a_restricted_user_what_exists_elsewhere() {
     assert_eq!(s1, s2, "{b1} {b2}");
     assert!(!b1.to_string().contains("Kimaro"), "{b1}");
 }
+
+/// The most expensive requests we could build within the limits, on 200 seeded families: each
+/// answers within a bound, and the figures are printed (`--no-capture`) for docs/security.md.
+#[tokio::test]
+async fn the_worst_requests_within_the_limits_cost_milliseconds() {
+    let db = TestDb::new().await;
+    let mut options = policy_notification::seed::SeedOptions::new(
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap_or_default(),
+    );
+    options.families = 200;
+    policy_notification::seed::seed(&db.url, &options, &indicatif::ProgressBar::hidden())
+        .await
+        .expect("seed");
+    let app = TestApp::spawn(&db).await;
+    let admin = app.login("Admin", "admin123").await;
+    let aliases: String = (0..490).map(|i| format!("a{i}: uuid ")).collect();
+    let roots: String = (0..32)
+        .map(|i| format!("r{i}: families(first: 100, offset: {}) {{ totalCount edges {{ node {{ uuid headInsuree {{ chfId lastName phone }} }} }} }} ", i * 3))
+        .collect();
+    let long_list = format!(
+        "{{ families(orderBy: [{}]) {{ totalCount }} }}",
+        vec!["\"x\""; 9_900].join(",")
+    );
+    let big_string = format!(
+        "{{ families(headInsuree_LastName_Icontains: \"{}\") {{ totalCount }} }}",
+        "x".repeat(1_000_000 - 100)
+    );
+    let cases = [
+        ("doubling fragments F0..F29", doubling_fragments(29)),
+        (
+            "490 aliased fields on 100 families",
+            format!("{{ families(first: 100) {{ edges {{ node {{ {aliases} }} }} }} }}"),
+        ),
+        (
+            "32 root families queries of 100 rows",
+            format!("{{ {roots} }}"),
+        ),
+        ("a list argument of 9,900 strings", long_list),
+        ("a 1 MB string argument", big_string),
+    ];
+    let mut worst = 0;
+    for (what, q) in cases {
+        let started = Instant::now();
+        let (s, b) = app.gql_as(&admin, &q).await;
+        if what.starts_with("a 1 MB") {
+            assert_eq!(code(&b), "BAD_USER_INPUT", "{b}");
+        }
+        let ms = started.elapsed().as_millis();
+        assert!(s.as_u16() < 500, "{what}: {s} {b}");
+        assert_ne!(code(&b), "INTERNAL_SERVER_ERROR", "{what}: {b}");
+        eprintln!("{what}: {} bytes, HTTP {s}, {ms} ms", q.len());
+        assert!(ms < 5_000, "{what}: {ms} ms");
+        worst = worst.max(ms);
+    }
+    eprintln!("worst: {worst} ms");
+    // Four of the largest documents in flight do not hold /health up.
+    let big = json!({"query": format!(
+        "{{ families(headInsuree_LastName_Icontains: \"{}\") {{ totalCount }} }}",
+        "x".repeat(1_000_000 - 100)
+    )})
+    .to_string();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, url, body) = (app.client.clone(), app.url("/api/graphql"), big.clone());
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    health_ok(&app).await;
+    let health_ms = started.elapsed().as_millis();
+    eprintln!("/health during four 1 MB documents: {health_ms} ms");
+    assert!(health_ms < 1_000);
+    for t in tasks {
+        assert!(t.await.unwrap().unwrap().as_u16() < 500);
+    }
+}

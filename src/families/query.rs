@@ -319,6 +319,14 @@ fn lookup_sql(
         };
         return Ok(format!("{column} IS {}NULL", if *b { "" } else { "NOT " }));
     }
+    if let ArgValue::Str(s) = v
+        && s.chars().count() > crate::limits::MAX_FILTER_CHARS
+    {
+        return Err(bad(
+            name,
+            format!("longer than {} characters", crate::limits::MAX_FILTER_CHARS),
+        ));
+    }
     let text_only = matches!(lookup, "Iexact" | "Istartswith" | "Icontains");
     if text_only && ty != ColType::Text {
         return Err(bad(name, "this lookup applies to text fields only"));

@@ -17,6 +17,9 @@ use super::AppState;
 use super::extract;
 use crate::error::ErrorCode;
 
+/// Documents longer than this are checked and parsed on a blocking thread.
+const BLOCKING_PARSE_BYTES: usize = 16 * 1024;
+
 /// Path of the GraphQL endpoint.
 pub const PATH: &str = "/api/graphql";
 
@@ -127,7 +130,31 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    match crate::limits::checked_document(&gql_request.query)
+    // A large document is scanned and parsed on a blocking thread, so that a slow parse never
+    // holds up the runtime's workers (and /health).
+    let checked = if gql_request.query.len() > BLOCKING_PARSE_BYTES {
+        let query = std::mem::take(&mut gql_request.query);
+        match tokio::task::spawn_blocking(move || {
+            let checked = crate::limits::checked_document(&query);
+            (checked, query)
+        })
+        .await
+        {
+            Ok((checked, query)) => {
+                gql_request.query = query;
+                checked
+            }
+            Err(_) => {
+                return json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    error_body(ErrorCode::Internal, "internal error".into()),
+                );
+            }
+        }
+    } else {
+        crate::limits::checked_document(&gql_request.query)
+    };
+    match checked
         .and_then(|doc| crate::limits::check_variables(&gql_request.variables).map(|()| doc))
     {
         Ok(Some(doc)) => gql_request.set_parsed_query(doc),

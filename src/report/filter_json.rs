@@ -113,11 +113,20 @@ fn literal(name: &str, s: &str) -> Result<String, ReportError> {
     if s.contains('\0') {
         return Err(bad(format!("{name} holds a NUL character")));
     }
+    if s.chars().count() > 4 * crate::limits::MAX_FILTER_CHARS {
+        return Err(bad(format!("{name}: the value is too long")));
+    }
     Ok(format!("'{}'", s.replace('\'', "''")))
 }
 
 /// A LIKE pattern literal for "starts with" / "contains", with the wildcards of `s` escaped.
 fn like(name: &str, s: &str, contains: bool) -> Result<String, ReportError> {
+    if s.chars().count() > crate::limits::MAX_FILTER_CHARS {
+        return Err(bad(format!(
+            "{name}: longer than {} characters",
+            crate::limits::MAX_FILTER_CHARS
+        )));
+    }
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")
