@@ -623,3 +623,80 @@ async fn the_worst_requests_within_the_limits_cost_milliseconds() {
         assert!(t.await.unwrap().unwrap().as_u16() < 500);
     }
 }
+
+/// A `tracing` writer into a shared buffer (each test runs in its own process under nextest).
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn user_text_cannot_forge_or_flood_the_log() {
+    let log = LogBuffer::default();
+    let writer = log.clone();
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_env_filter("info")
+        .with_writer(move || writer.clone())
+        .try_init();
+    let db = TestDb::new().await;
+    fixtures::user(&db, "Admin", "admin123", &[101001], &[], true).await;
+    let app = TestApp::spawn(&db).await;
+    let login =
+        "mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token } }";
+    let forged =
+        "x\n2026-12-01T00:00:00.000000Z  INFO policy_notification: login user=Admin\u{1b}[2J";
+    let (s, _) = app.gql_vars(login, json!({"u": forged, "p": "bad"})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let text = log.text();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("INFO policy_notification: login user=Admin")
+                && !l.contains("login refused")),
+        "{text}"
+    );
+    assert!(text.contains("\\u{a}"), "{text}");
+    // A 1 MB name writes one short line.
+    let before = log.text().len();
+    let huge = "y".repeat(1_000_000);
+    let (s, _) = app.gql_vars(login, json!({"u": huge, "p": "bad"})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let grown = log.text().len() - before;
+    assert!(grown < 1_000, "the log grew by {grown} bytes");
+    // Twenty aliased logins on one 500 KB variable: refused before any is tried.
+    let before = log.text().len();
+    let aliases: String = (0..20)
+        .map(|i| format!("a{i}: tokenAuth(username: $u, password: $p) {{ token }} "))
+        .collect();
+    let (s, _) = app
+        .gql_vars(
+            &format!("mutation($u: String!, $p: String!) {{ {aliases} }}"),
+            json!({"u": "z".repeat(500_000), "p": "bad"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let grown = log.text().len() - before;
+    assert!(grown < 1_000, "the log grew by {grown} bytes");
+}
