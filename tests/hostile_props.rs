@@ -97,6 +97,9 @@ impl Env {
             let status = resp.status();
             let text = resp.text().await.map_err(|e| format!("no body: {e}"))?;
             let executed = text.starts_with("{\"data\"");
+            if status == StatusCode::BAD_REQUEST && std::env::var_os("PN_HOSTILE_DEBUG").is_some() {
+                eprintln!("400: {}", text.chars().take(200).collect::<String>());
+            }
             if let Ok(mut seen) = self.seen.lock() {
                 *seen.entry((status.as_u16(), executed)).or_default() += 1;
             }
@@ -237,40 +240,51 @@ fn deep_value() -> impl Strategy<Value = String> {
     })
 }
 
+/// Root fields: operation, name, arguments as `name:kind` (`s` string, `i` integer, `b`
+/// boolean, `j` JSON in a string, `d` date, `t` date-time, `id` relay ID, `l` list of strings,
+/// `f` a family input, `x` a deleteFamilies input, `e` an enum), selection.
 const FIELDS: [(&str, &str, &[&str], &str); 12] = [
     (
         "query",
         "families",
         &[
-            "first",
-            "offset",
-            "orderBy",
-            "officer",
-            "parentLocation",
-            "parentLocationLevel",
-            "additionalFilter",
-            "location_Id",
-            "headInsuree_ChfId",
-            "headInsuree_Dob_Gte",
-            "uuid",
+            "first:i",
+            "offset:i",
+            "orderBy:l",
+            "officer:s",
+            "parentLocation:s",
+            "parentLocationLevel:i",
+            "additionalFilter:j",
+            "location_Id:id",
+            "headInsuree_ChfId:s",
+            "headInsuree_Dob_Gte:d",
+            "headInsuree_LastName_Icontains:s",
+            "uuid:s",
+            "showHistory:b",
         ],
         "{ totalCount edges { node { uuid headInsuree { chfId } } } }",
     ),
     (
         "query",
         "familyNotification",
-        &["first", "family_Uuid", "languageOfNotification"],
+        &[
+            "first:i",
+            "family_Uuid:s",
+            "languageOfNotification:s",
+            "approvalOfNotification:b",
+        ],
         "{ totalCount }",
     ),
     (
         "query",
         "mutationLogs",
         &[
-            "id",
-            "clientMutationId",
-            "requestDateTime_Gte",
-            "user",
-            "orderBy",
+            "id:id",
+            "clientMutationId:s",
+            "requestDateTime_Gte:t",
+            "user:id",
+            "orderBy:l",
+            "status:i",
         ],
         "{ totalCount edges { node { status error } } }",
     ),
@@ -278,62 +292,152 @@ const FIELDS: [(&str, &str, &[&str], &str); 12] = [
     (
         "query",
         "policyNotificationHistory",
-        &["policyUuid", "familyUuid"],
+        &["policyUuid:s", "familyUuid:s"],
         "{ __typename }",
     ),
     (
         "query",
         "communicationByNotificationReport",
         &[
-            "regionUuid",
-            "districtUuid",
-            "officerUuid",
-            "mode",
-            "familyFilterJson",
+            "regionUuid:s",
+            "districtUuid:s",
+            "officerUuid:s",
+            "mode:i",
+            "familyFilterJson:s",
         ],
         "{ mode region }",
     ),
     (
         "mutation",
         "tokenAuth",
-        &["username", "password"],
+        &["username:s!", "password:s!"],
         "{ token }",
     ),
     (
         "mutation",
         "createFamily",
-        &["input"],
+        &["input:f!"],
         "{ clientMutationId internalId }",
     ),
     (
         "mutation",
         "updateFamily",
-        &["input"],
+        &["input:f!"],
         "{ clientMutationId internalId }",
     ),
     (
         "mutation",
         "deleteFamilies",
-        &["input"],
+        &["input:x!"],
         "{ clientMutationId internalId }",
     ),
     (
         "mutation",
         "settleNotificationOutcome",
-        &["attemptId", "settlement"],
+        &["attemptId:i!", "settlement:e!"],
         "{ __typename }",
     ),
-    ("mutation", "verifyToken", &["token"], "{ payload }"),
+    ("mutation", "verifyToken", &["token:s"], "{ payload }"),
 ];
+
+/// Candidate values of every kind for one argument; the argument's kind picks one.
+#[derive(Debug, Clone)]
+struct Candidates {
+    well_typed: bool,
+    string: String,
+    int: i64,
+    json: Value,
+    date: String,
+    any: String,
+    family: String,
+    ids: Vec<String>,
+}
+
+fn candidates() -> impl Strategy<Value = Candidates> {
+    (
+        prop::bool::weighted(0.8),
+        hostile_string(),
+        prop_oneof![any::<i64>(), -5i64..200],
+        json_value(),
+        "-?[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?)?",
+        prop_oneof![12 => gql_value(), 1 => deep_value()],
+        family_input(),
+        prop::collection::vec(hostile_string(), 0..4),
+    )
+        .prop_map(
+            |(well_typed, string, int, json, date, any, family, ids)| Candidates {
+                well_typed,
+                string,
+                int,
+                json,
+                date,
+                any,
+                family,
+                ids,
+            },
+        )
+}
+
+fn typed_value(kind: &str, c: &Candidates) -> String {
+    if !c.well_typed {
+        return c.any.clone();
+    }
+    match kind {
+        "s" => gql_string(&c.string),
+        "i" => c.int.to_string(),
+        "b" => (c.int % 2 == 0).to_string(),
+        "j" => gql_string(&c.json.to_string()),
+        "d" | "t" => gql_string(&c.date),
+        "id" => {
+            use base64::Engine;
+            let ty = [
+                "LocationGQLType",
+                "FamilyGQLType",
+                "MutationLogGQLType",
+                "X",
+            ][c.int.unsigned_abs() as usize % 4];
+            gql_string(
+                &base64::engine::general_purpose::STANDARD.encode(format!("{ty}:{}", c.string)),
+            )
+        }
+        "l" => format!(
+            "[{}]",
+            c.ids
+                .iter()
+                .map(|s| gql_string(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "f" => c.family.clone(),
+        "x" => format!(
+            "{{clientMutationId: {}, uuids: [{}], deleteMembers: {}}}",
+            gql_string(&c.string),
+            c.ids
+                .iter()
+                .map(|s| gql_string(s))
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.int % 2 == 0
+        ),
+        "e" => ["MARK_SENT", "RELEASE", "BOGUS"][c.int.unsigned_abs() as usize % 3].into(),
+        _ => c.any.clone(),
+    }
+}
 
 /// A family input with hostile values in some of its fields.
 fn family_input() -> impl Strategy<Value = String> {
     (
         hostile_string(),
         hostile_string(),
-        hostile_string(),
-        gql_value(),
-        prop::option::of(hostile_string()),
+        prop_oneof![json_value().prop_map(|v| v.to_string()), hostile_string()],
+        prop_oneof![
+            3 => prop_oneof![Just(6i64), Just(7), any::<i64>()].prop_map(|i| i.to_string()),
+            1 => gql_value()
+        ],
+        prop::option::of(prop_oneof![
+            Just("00000000-0000-0000-0000-00000000f001".to_string()),
+            hostile_string()
+        ]),
     )
         .prop_map(|(id, name, json, loc, uuid)| {
             let uuid = uuid.map_or(String::new(), |u| format!("uuid: {}, ", gql_string(&u)));
@@ -352,26 +456,46 @@ fn family_input() -> impl Strategy<Value = String> {
 fn document() -> impl Strategy<Value = String> {
     let field = (
         0..FIELDS.len(),
-        prop::collection::vec(
-            (
-                0usize..12,
-                prop_oneof![4 => gql_value(), 1 => deep_value(), 2 => family_input()],
-            ),
-            0..4,
-        ),
+        prop::collection::vec((0usize..40, candidates()), 0..4),
+        prop::collection::vec(candidates(), 2),
         prop::option::of("[a-z][a-z0-9]{0,5}"),
-        any::<bool>(),
+        prop::bool::weighted(0.05),
     );
-    (prop::collection::vec(field, 1..3), prop::option::of(0usize..40)).prop_map(|(fields, frags)| {
+    (
+        prop::collection::vec(field, 1..3),
+        prop::option::weighted(0.1, 0usize..40),
+    )
+        .prop_map(|(fields, frags)| {
         let op = FIELDS[fields[0].0].0;
         let mut body = String::new();
-        for (i, args, alias, bad_selection) in fields {
+        for (i, args, required_values, alias, bad_selection) in fields {
             let (_, name, arg_names, selection) = FIELDS[i];
-            let args: Vec<String> = args
-                .into_iter()
-                .map(|(a, v)| {
-                    let arg = arg_names.get(a).copied().unwrap_or("bogus");
-                    format!("{arg}: {v}")
+            let mut used = Vec::new();
+            // The required arguments first, then some of the others (now and then a bogus one).
+            let required = arg_names
+                .iter()
+                .filter(|a| a.ends_with('!'))
+                .zip(required_values.iter())
+                .map(|(spec, c)| (*spec, c.clone()));
+            let optional = args.into_iter().map(|(a, c)| {
+                let spec = if a < 38 && !arg_names.is_empty() {
+                    arg_names[a % arg_names.len()]
+                } else {
+                    "bogus:any"
+                };
+                (spec, c)
+            });
+            let args: Vec<String> = required
+                .chain(optional)
+                .filter_map(|(spec, c)| {
+                    let spec = spec.trim_end_matches('!');
+                    let (arg, kind) = spec.split_once(':').unwrap_or((spec, "any"));
+                    // A repeated argument is a validation error; keep the first.
+                    if used.contains(&arg) {
+                        return None;
+                    }
+                    used.push(arg);
+                    Some(format!("{arg}: {}", typed_value(kind, &c)))
                 })
                 .collect();
             let args = if args.is_empty() {
