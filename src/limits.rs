@@ -30,6 +30,8 @@ pub const MAX_EXPANDED_FIELDS: u64 = 500;
 pub const MAX_FILTER_CHARS: usize = 255;
 /// Most fields (aliases included) at the root of an operation.
 pub const MAX_ROOT_FIELDS: u64 = 32;
+/// Most directives on one field (`@skip`, `@include`).
+pub const MAX_DIRECTIVES_PER_FIELD: usize = 8;
 /// Most `tokenAuth` fields in one request.
 pub const MAX_LOGINS_PER_REQUEST: u64 = 1;
 

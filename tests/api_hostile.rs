@@ -700,3 +700,16 @@ async fn user_text_cannot_forge_or_flood_the_log() {
     let grown = log.text().len() - before;
     assert!(grown < 1_000, "the log grew by {grown} bytes");
 }
+
+#[tokio::test]
+async fn many_directives_on_a_field_are_a_limit() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let q = format!(
+        "{{ languages {}{{ code }} }}",
+        "@include(if: true) ".repeat(50)
+    );
+    let (s, b) = app.gql(&q).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(code(&b), "LIMIT_EXCEEDED", "{b}");
+}

@@ -193,6 +193,7 @@ pub fn render(response: async_graphql::Response) -> Response {
                 || message.contains("nested too deep")
                 || message.contains("recursion depth")
                 || message.contains("recursion limit")
+                || message.contains("number of directives")
             {
                 ErrorCode::LimitExceeded
             } else {
