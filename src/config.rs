@@ -106,6 +106,8 @@ pub struct ServiceSettings {
     pub metrics_listen: Option<SocketAddr>,
     /// Bearer token that opens `/metrics` on the main listener.
     pub metrics_token: Option<SecretString>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client's address (login throttling).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Lifetime of an access token, seconds (openIMIS: one day).
     pub jwt_expiration_seconds: i64,
     /// How long a token may be refreshed after login, seconds (openIMIS: 30 days).
@@ -617,6 +619,31 @@ fn int_in(key: &str, v: Value, min: i64, max: i64) -> Result<i64, ConfigError> {
     Ok(n)
 }
 
+fn addresses(key: &str, v: Value) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    let expected = "a list of IP addresses, e.g. [\"127.0.0.1\"]";
+    let items: Vec<Value> = match v {
+        Value::Array(items) => items,
+        // An environment variable: comma-separated.
+        Value::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.to_string()))
+            .collect(),
+        other => vec![other],
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            item.as_str()
+                .and_then(|s| s.trim().parse().ok())
+                .ok_or_else(|| {
+                    ConfigError::invalid(key, format!("{item} is not an IP address"), expected)
+                })
+        })
+        .collect()
+}
+
 fn rights(key: &str, v: Value) -> Result<Vec<i32>, ConfigError> {
     let expected = "a list of openIMIS right codes, e.g. [\"131224\"]";
     let items: Vec<Value> = match v {
@@ -655,6 +682,7 @@ pub const SERVICE_KEYS: &[&str] = &[
     "send_concurrency",
     "pg_bin",
     "metrics_listen",
+    "trusted_proxies",
     "metrics_token",
     "jwt_expiration_seconds",
     "jwt_refresh_expiration_seconds",
@@ -803,6 +831,10 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         None => None,
     };
     let metrics_token = secret(&mut m, "metrics_token")?;
+    let trusted_proxies = take(&mut m, "trusted_proxies")
+        .map(|v| addresses(&key("trusted_proxies"), v))
+        .transpose()?
+        .unwrap_or_default();
     let jwt_expiration_seconds = take(&mut m, "jwt_expiration_seconds")
         .map(|v| int_in(&key("jwt_expiration_seconds"), v, 60, 90 * 86_400))
         .transpose()?
@@ -847,6 +879,7 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         send_concurrency,
         pg_bin,
         metrics_listen,
+        trusted_proxies,
         metrics_token,
         jwt_expiration_seconds,
         jwt_refresh_expiration_seconds,

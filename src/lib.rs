@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod hooks;
 pub mod http;
 pub mod languages;
+pub mod limits;
 pub mod mutation_log;
 pub mod notification;
 pub mod paging;

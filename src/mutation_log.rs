@@ -98,6 +98,51 @@ fn details_text(meta: &MutationMeta) -> Option<String> {
         .map(|d| serde_json::Value::from(d.clone()).to_string())
 }
 
+/// Widest `clientMutationId` / `clientMutationLabel` (the columns are `varchar(255)`).
+pub const MAX_CLIENT_TEXT: usize = 255;
+
+fn cut(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|s| s.chars().take(MAX_CLIENT_TEXT).collect())
+}
+
+/// When `clientMutationId` or `clientMutationLabel` is wider than its column: the metadata with
+/// both cut to [`MAX_CLIENT_TEXT`] characters (so the refusal can be logged) and the detail that
+/// names the field.
+pub fn over_long(meta: &MutationMeta) -> Option<(MutationMeta, String)> {
+    let long = |s: &Option<String>| {
+        s.as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_CLIENT_TEXT)
+    };
+    let field = if long(&meta.client_mutation_id) {
+        "clientMutationId"
+    } else if long(&meta.client_mutation_label) {
+        "clientMutationLabel"
+    } else {
+        return None;
+    };
+    let cut_meta = MutationMeta {
+        client_mutation_id: cut(&meta.client_mutation_id),
+        client_mutation_label: cut(&meta.client_mutation_label),
+        ..meta.clone()
+    };
+    Some((
+        cut_meta,
+        format!("{field}: longer than {MAX_CLIENT_TEXT} characters"),
+    ))
+}
+
+/// Writes the log row of a mutation refused before it ran (status 1); its id.
+pub async fn refuse(
+    conn: &mut AsyncPgConnection,
+    meta: &MutationMeta,
+    errors: &[MutationError],
+) -> Result<Uuid, diesel::result::Error> {
+    let id = Uuid::new_v4();
+    record(conn, id, Utc::now(), meta, Err(errors)).await?;
+    Ok(id)
+}
+
 /// Writes the log row `id` with its final status.
 pub async fn record(
     conn: &mut AsyncPgConnection,

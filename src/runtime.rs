@@ -194,7 +194,7 @@ pub async fn serve(
         "policy-notification {} listening on http://{addr} (Ctrl-C to stop)",
         env!("CARGO_PKG_VERSION")
     );
-    let app = http::router(state);
+    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

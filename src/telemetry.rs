@@ -29,8 +29,53 @@ pub fn mask_phone(phone: &str) -> String {
     out
 }
 
+/// Most characters of one user-supplied text written to a log field.
+pub const MAX_LOGGED_CHARS: usize = 200;
+
+/// User-supplied text for a log field: control characters (newlines, ANSI escapes, …), line
+/// separators and bidirectional overrides escaped as `\u{..}`, cut after [`MAX_LOGGED_CHARS`]
+/// characters with the number of bytes left out. Every user text reaches the log through this.
+pub fn user_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_LOGGED_CHARS + 24));
+    let mut end = s.len();
+    for (taken, (i, c)) in s.char_indices().enumerate() {
+        if taken == MAX_LOGGED_CHARS {
+            end = i;
+            break;
+        }
+        let risky = c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        if risky {
+            out.extend(c.escape_unicode());
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    if end < s.len() {
+        out.push_str(&format!("…(+{} bytes)", s.len() - end));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn user_text_is_escaped_and_cut() {
+        assert_eq!(super::user_text("Admin"), "Admin");
+        assert_eq!(
+            super::user_text("a\nINFO forged\u{1b}[31m"),
+            "a\\u{a}INFO forged\\u{1b}[31m"
+        );
+        assert_eq!(super::user_text("a\\b"), "a\\\\b");
+        let long = "x".repeat(1_000_000);
+        let logged = super::user_text(&long);
+        assert!(logged.starts_with(&"x".repeat(200)));
+        assert!(logged.ends_with("…(+999800 bytes)"), "{logged}");
+        assert!(logged.len() < 230);
+    }
+
     #[test]
     fn masks_all_but_three() {
         assert_eq!(super::mask_phone("255712345678"), "*********678");

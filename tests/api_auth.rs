@@ -109,47 +109,136 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
     assert!(c1.is_empty());
 }
 
+/// A login from source address 127.0.0.`last` (every 127.0.0.0/8 address is loopback).
+async fn login_from(app: &TestApp, last: u8, u: &str, p: &str) -> (StatusCode, serde_json::Value) {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+        .build()
+        .unwrap();
+    let resp = client
+        .post(app.url("/api/graphql"))
+        .header("content-type", "application/json")
+        .body(json!({"query": LOGIN, "variables": {"u": u, "p": p}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.json().await.unwrap())
+}
+
+fn retry_after(b: &serde_json::Value) -> Option<i64> {
+    b["errors"][0]["extensions"]["retryAfterSeconds"].as_i64()
+}
+
 #[tokio::test]
-async fn five_failures_lock_the_name_and_success_resets() {
+async fn failures_slow_a_pair_down_without_locking_the_user_out() {
     let db = TestDb::new().await;
     fixtures::user(&db, "u1", "pw", &[], &[], false).await;
     let app = TestApp::spawn(&db).await;
-    // three failures, then a success: the count is reset
+    // three failures, then a success: the pair's count is reset
     for _ in 0..3 {
         assert_eq!(
-            login_raw(&app, "u1", "bad").await.0,
+            login_from(&app, 1, "u1", "bad").await.0,
             StatusCode::UNAUTHORIZED
         );
     }
-    assert_eq!(login_raw(&app, "u1", "pw").await.0, StatusCode::OK);
-    assert_eq!(db.count("SELECT count(*) FROM pn_login_failure").await, 0);
+    assert_eq!(login_from(&app, 1, "u1", "pw").await.0, StatusCode::OK);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pn_login_failure WHERE login_name LIKE 'p:%'")
+            .await,
+        0
+    );
     for i in 0..4 {
-        let (s, _, b) = login_raw(&app, "u1", "bad").await;
+        let (s, b) = login_from(&app, 1, "u1", "bad").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
-        assert!(
-            b["errors"][0]["extensions"]
-                .get("retryAfterSeconds")
-                .is_none(),
-            "failure {i}: {b}"
-        );
+        assert_eq!(retry_after(&b), None, "failure {i}: {b}");
     }
-    // the fifth failure locks
-    let (_, _, b) = login_raw(&app, "u1", "bad").await;
+    // the fifth failure starts the slow-down: 1 s, then 2, 4, … up to 300
+    let (_, b) = login_from(&app, 1, "u1", "bad").await;
     assert_eq!(b["errors"][0]["message"], "Please enter valid credentials");
-    assert_eq!(b["errors"][0]["extensions"]["retryAfterSeconds"], 300);
-    // now even the right password is refused, with the same message and a hint
-    let (s, _, b) = login_raw(&app, "U1", "pw").await;
+    assert_eq!(retry_after(&b), Some(1), "{b}");
+    // from that address even the right password waits, with the same message and a hint
+    let (s, b) = login_from(&app, 1, "u1", "pw").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(b["errors"][0]["message"], "Please enter valid credentials");
-    let wait = b["errors"][0]["extensions"]["retryAfterSeconds"]
-        .as_i64()
-        .unwrap();
-    assert!((1..=300).contains(&wait), "{b}");
-    // when the lock has passed, the right password works and clears the record
+    assert!(
+        retry_after(&b).is_some_and(|w| (1..=300).contains(&w)),
+        "{b}"
+    );
+    // the user, from another address, is not locked out
+    assert_eq!(login_from(&app, 2, "u1", "pw").await.0, StatusCode::OK);
+    // when the wait has passed, the right password works from the first address too
     db.exec("UPDATE pn_login_failure SET locked_until = now() - interval '1 second'")
         .await;
-    assert_eq!(login_raw(&app, "u1", "pw").await.0, StatusCode::OK);
-    assert_eq!(db.count("SELECT count(*) FROM pn_login_failure").await, 0);
+    assert_eq!(login_from(&app, 1, "u1", "pw").await.0, StatusCode::OK);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pn_login_failure WHERE login_name LIKE 'p:%'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn concurrent_failures_are_counted_atomically_and_unknown_names_store_nothing() {
+    let db = TestDb::new().await;
+    fixtures::user(&db, "u2", "pw", &[], &[], false).await;
+    let app = TestApp::spawn(&db).await;
+    // unknown names: only the address is counted
+    for i in 0..10 {
+        let (s, _) = login_from(&app, 3, &format!("nobody{i}"), "x").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM pn_login_failure WHERE login_name NOT LIKE 'a:%'")
+            .await,
+        0
+    );
+    // 40 wrong passwords at once from one address: at most 5 are checked
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let url = app.url("/api/graphql");
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, 4]))
+                .build()
+                .unwrap();
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(json!({"query": LOGIN, "variables": {"u": "u2", "p": "bad"}}).to_string())
+                .send()
+                .await
+                .map(|r| r.status())
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let checked = db
+        .count("SELECT failures FROM pn_login_failure WHERE login_name LIKE 'n:%'")
+        .await;
+    assert!((1..=5).contains(&checked), "{checked} passwords checked");
+    // the right password from a clean address still works
+    assert_eq!(login_from(&app, 5, "u2", "pw").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_name_under_attack_leaves_one_attempt_to_failing_addresses() {
+    let db = TestDb::new().await;
+    fixtures::user(&db, "u3", "pw", &[], &[], false).await;
+    let app = TestApp::spawn(&db).await;
+    for last in 10..14 {
+        for _ in 0..5 {
+            login_from(&app, last, "u3", "bad").await;
+        }
+    }
+    // a new address that fails once must wait before its next attempt
+    let (_, b) = login_from(&app, 20, "u3", "bad").await;
+    assert_eq!(retry_after(&b), Some(1), "{b}");
+    let (s, b) = login_from(&app, 20, "u3", "pw").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(retry_after(&b).is_some(), "{b}");
+    // an address that has not failed logs in at once
+    assert_eq!(login_from(&app, 21, "u3", "pw").await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -448,4 +537,54 @@ async fn core_user_is_created_on_a_newer_openimis_schema_too() {
             .await,
         1
     );
+}
+
+/// A login from 127.0.0.`last` with an `X-Forwarded-For` header.
+async fn login_via(
+    app: &TestApp,
+    last: u8,
+    forwarded: &str,
+    u: &str,
+    p: &str,
+) -> (StatusCode, serde_json::Value) {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+        .build()
+        .unwrap();
+    let resp = client
+        .post(app.url("/api/graphql"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", forwarded)
+        .body(json!({"query": LOGIN, "variables": {"u": u, "p": p}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    let db = TestDb::new().await;
+    fixtures::user(&db, "u4", "pw", &[], &[], false).await;
+    let app = TestApp::spawn_with(&db, "[service]\ntrusted_proxies = [\"127.0.0.1\"]\n").await;
+    // behind the proxy: each client is counted on its own
+    for _ in 0..5 {
+        login_via(&app, 1, "10.0.0.1", "u4", "bad").await;
+    }
+    let (s, b) = login_via(&app, 1, "10.0.0.1", "u4", "pw").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(retry_after(&b).is_some(), "{b}");
+    assert_eq!(
+        login_via(&app, 1, "198.51.100.7, 10.0.0.2", "u4", "pw")
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // an untrusted peer cannot choose its address
+    for i in 0..5 {
+        login_via(&app, 9, &format!("10.0.1.{i}"), "u4", "bad").await;
+    }
+    let (s, b) = login_via(&app, 9, "10.0.1.200", "u4", "pw").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(retry_after(&b).is_some(), "{b}");
 }

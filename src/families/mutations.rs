@@ -144,7 +144,7 @@ fn failure_errors(what: &str, failure: Failure) -> Vec<MutationError> {
             tracing::warn!(
                 ?kind,
                 constraint = info.constraint_name(),
-                message = info.message(),
+                message = %crate::telemetry::user_text(info.message()),
                 "family mutation refused by the database"
             );
             let field = info.constraint_name().and_then(constraint_field);

@@ -293,7 +293,9 @@ fn typed_bind(name: &str, ty: ColType, v: &ArgValue) -> Result<Bind, QueryError>
         (ColType::Date, ArgValue::Date(d)) => Bind::Date(*d),
         (ColType::Date, ArgValue::Str(s)) => Bind::Date(
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| bad(name, format!("{s:?} is not a date (YYYY-MM-DD)")))?,
+                .ok()
+                .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+                .ok_or_else(|| bad(name, format!("{s:?} is not a date (YYYY-MM-DD)")))?,
         ),
         (ColType::Timestamp, ArgValue::DateTime(t)) => Bind::Timestamp(*t),
         (ColType::Timestamp, ArgValue::Date(d)) => {
@@ -317,6 +319,14 @@ fn lookup_sql(
             return Err(bad(name, "expects a boolean"));
         };
         return Ok(format!("{column} IS {}NULL", if *b { "" } else { "NOT " }));
+    }
+    if let ArgValue::Str(s) = v
+        && s.chars().count() > crate::limits::MAX_FILTER_CHARS
+    {
+        return Err(bad(
+            name,
+            format!("longer than {} characters", crate::limits::MAX_FILTER_CHARS),
+        ));
     }
     let text_only = matches!(lookup, "Iexact" | "Istartswith" | "Icontains");
     if text_only && ty != ColType::Text {

@@ -130,19 +130,31 @@ impl AuthMutation {
     ) -> Result<Option<ObtainToken>> {
         let keys = context::jwt_keys(ctx)?;
         let mut conn = context::conn(ctx).await?;
-        let issued = match auth::login(&mut conn, keys, &username, &password).await {
+        let issued = match auth::login(
+            &mut conn,
+            keys,
+            &username,
+            &password,
+            context::request_auth(ctx).peer,
+        )
+        .await
+        {
             Ok(t) => t,
             Err(e) => {
                 if let AuthError::InvalidCredentials {
                     retry_after_seconds,
                 } = &e
                 {
-                    tracing::warn!(user = %username, locked_for = ?retry_after_seconds, "login refused");
+                    tracing::warn!(
+                        user = %crate::telemetry::user_text(&username),
+                        retry_after_seconds = ?retry_after_seconds,
+                        "login refused"
+                    );
                 }
                 return Err(auth_error(&e));
             }
         };
-        tracing::info!(user = %issued.identity.login, "login");
+        tracing::info!(user = %crate::telemetry::user_text(&issued.identity.login), "login");
         set_token_cookies(ctx, &issued)?;
         Ok(Some(ObtainToken {
             payload: payload(&issued),

@@ -37,6 +37,8 @@ pub struct RequestAuth {
     pub has_jwt_cookie: bool,
     /// The `JWT-refresh-token` cookie, if any.
     pub refresh_cookie: Option<String>,
+    /// The address the request came from (login throttling).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 static ANONYMOUS: RequestAuth = RequestAuth {
@@ -44,6 +46,7 @@ static ANONYMOUS: RequestAuth = RequestAuth {
     token: None,
     has_jwt_cookie: false,
     refresh_cookie: None,
+    peer: None,
 };
 
 /// A GraphQL error with `extensions.code`.

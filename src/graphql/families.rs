@@ -76,6 +76,11 @@ pub fn scope_of(identity: &Identity) -> Scope {
 /// A value of a generated filter argument.
 trait IntoArg {
     fn into_arg(self) -> ArgValue;
+
+    /// Refuses a value of the wrong kind for lookup `name` (a global ID of another type).
+    fn check(&self, _name: &str) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 impl IntoArg for String {
@@ -91,6 +96,14 @@ impl IntoArg for bool {
 }
 
 impl IntoArg for ID {
+    fn check(&self, name: &str) -> Result<(), Error> {
+        let expected = name
+            .to_ascii_lowercase()
+            .starts_with("location")
+            .then_some("LocationGQLType");
+        super::relay::check_id_type(name, &self.0, expected).map_err(|e| e.extend())
+    }
+
     fn into_arg(self) -> ArgValue {
         // A global id (`LocationGQLType:35`) or a plain value.
         match decode_global_id(&self.0) {
@@ -177,7 +190,7 @@ macro_rules! families_query {
                 let p = Pagination::from_ctx(ctx, first, last, after.as_deref(), before.as_deref(), offset)
                     .map_err(|e| e.extend())?;
                 let mut lookups: Vec<(String, ArgValue)> = Vec::new();
-                $( if let Some(v) = $arg { lookups.push(($name.to_string(), v.into_arg())); } )*
+                $( if let Some(v) = $arg { v.check($name)?; lookups.push(($name.to_string(), v.into_arg())); } )*
                 let filter = FamilyFilter {
                     show_history: show_history.unwrap_or(false),
                     parent_location,
@@ -277,6 +290,8 @@ macro_rules! families_query {
                 let p = Pagination::from_ctx(ctx, first, last, after.as_deref(), before.as_deref(), offset)
                     .map_err(|e| e.extend())?;
                 let parse_uuid = |arg: &str, v: ID| -> Result<uuid::Uuid, Error> {
+                    let expected = (arg == "id").then_some("MutationLogGQLType");
+                    super::relay::check_id_type(arg, &v.0, expected).map_err(|e| e.extend())?;
                     let raw = match decode_global_id(&v.0) {
                         Ok((Some(_), pk)) => pk,
                         _ => v.0.clone(),
@@ -719,6 +734,27 @@ enum FamilySave {
     Update,
 }
 
+/// A mutation refused before it ran because a client field is wider than its column: the
+/// status-1 log row (with the fields cut) and its receipt; `None` when the fields fit.
+async fn refuse_over_long(
+    ctx: &Context<'_>,
+    m: &MutationMeta,
+    what: &str,
+) -> Result<Option<MutationReceipt>, Error> {
+    let Some((cut, detail)) = mutation_log::over_long(m) else {
+        return Ok(None);
+    };
+    let errors = vec![mutation_log::MutationError::detailed(what, detail)];
+    let mut conn = super::context::conn(ctx).await?;
+    let id = mutation_log::refuse(&mut conn, &cut, &errors)
+        .await
+        .map_err(|e| user_error(&crate::db::DbError::Query(e)))?;
+    Ok(Some(MutationReceipt {
+        internal_id: id,
+        outcome: Err(errors),
+    }))
+}
+
 /// `createFamily` / `updateFamily`: the same input and metadata, the service call differs.
 async fn save_family(
     ctx: &Context<'_>,
@@ -733,6 +769,13 @@ async fn save_family(
         &f.client_mutation_label,
         &f.client_mutation_details,
     );
+    let what = match how {
+        FamilySave::Create => "Failed to create family",
+        FamilySave::Update => "Failed to update family",
+    };
+    if let Some(r) = refuse_over_long(ctx, &m, what).await? {
+        return Ok(r);
+    }
     let (pool, hooks, actor, input) = (pool(ctx)?, hooks(ctx)?, actor(caller), family_input(f));
     let catalog = ctx.data::<CatalogCell>()?;
     match how {
@@ -791,6 +834,12 @@ impl FamilyMutation {
             &input.client_mutation_label,
             &input.client_mutation_details,
         );
+        if let Some(r) = refuse_over_long(ctx, &m, "Failed to delete families").await? {
+            return Ok(Some(DeleteFamiliesPayload::from_receipt(
+                input.client_mutation_id.clone(),
+                &r,
+            )));
+        }
         let del = DeleteFamiliesInput {
             uuids: input
                 .uuids

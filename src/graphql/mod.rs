@@ -70,6 +70,7 @@ pub fn build_schema(
         .data(catalog)
         .limit_depth(depth)
         .limit_complexity(complexity)
+        .limit_directives(crate::limits::MAX_DIRECTIVES_PER_FIELD)
         .finish()
 }
 

@@ -133,7 +133,7 @@ impl NotificationMutation {
         let row = records::settle(&mut c, attempt_id, how, &identity.login, Some(&visible))
             .await
             .map_err(|e| user_error(&e))?;
-        tracing::info!(attempt_id, user = %identity.login, settlement = ?how, "unknown notification outcome settled");
+        tracing::info!(attempt_id, user = %crate::telemetry::user_text(&identity.login), settlement = ?how, "unknown notification outcome settled");
         Ok(row.into())
     }
 }

@@ -50,6 +50,16 @@ pub enum RelayError {
     /// An ID that is neither a global ID nor digits, or of another type.
     #[error("invalid ID `{0}`")]
     BadId(String),
+    /// A global ID of a type the argument does not take.
+    #[error("{arg}: `{id}` is an ID of {ty}, not of the expected type")]
+    WrongIdType {
+        /// The argument.
+        arg: String,
+        /// The ID as given.
+        id: String,
+        /// The type it names.
+        ty: String,
+    },
 }
 
 impl RelayError {
@@ -100,6 +110,37 @@ pub fn decode_id_of(id: &str, type_name: &str) -> Result<String, RelayError> {
         (Some(ty), _) if ty != type_name => Err(RelayError::BadId(id.to_string())),
         (_, pk) => Ok(pk),
     }
+}
+
+/// The node types this service answers; an ID of one of them passed where another is expected
+/// is refused.
+const NODE_TYPES: [&str; 5] = [
+    "FamilyGQLType",
+    "InsureeGQLType",
+    "LocationGQLType",
+    "MutationLogGQLType",
+    "FamilyNotificationGQLType",
+];
+
+/// Checks the type of a global ID given to argument `arg`: it must be `expected` when that is
+/// known, and never another of our node types (`FamilyGQLType:4` is no location). A plain value
+/// (digits, a code) has no type and passes.
+pub fn check_id_type(arg: &str, id: &str, expected: Option<&str>) -> Result<(), RelayError> {
+    let Ok((Some(ty), _)) = decode_global_id(id) else {
+        return Ok(());
+    };
+    let wrong = match expected {
+        Some(e) => ty != e,
+        None => NODE_TYPES.contains(&ty.as_str()),
+    };
+    if wrong {
+        return Err(RelayError::WrongIdType {
+            arg: arg.to_string(),
+            id: id.to_string(),
+            ty,
+        });
+    }
+    Ok(())
 }
 
 /// The cursor of the row at 0-based `offset`.

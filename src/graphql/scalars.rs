@@ -14,7 +14,9 @@ impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(s) => parse_date(s).map(Date).ok_or_else(|| {
-                InputValueError::custom(format!("invalid date `{s}`: expected YYYY-MM-DD"))
+                InputValueError::custom(format!(
+                    "invalid date `{s}`: expected YYYY-MM-DD, year 1 to 9999"
+                ))
             }),
             _ => Err(InputValueError::expected_type(value)),
         }
@@ -29,8 +31,13 @@ impl ScalarType for Date {
     }
 }
 
+/// Years a date may have: Python's (openIMIS's) range, well inside PostgreSQL's.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
 fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| YEARS.contains(&chrono::Datelike::year(d)))
 }
 
 /// A date and time without zone (openIMIS runs with `USE_TZ = False`, UTC), as Python's
@@ -52,7 +59,7 @@ impl ScalarType for DateTime {
         match &value {
             Value::String(s) => parse_datetime(s).map(DateTime).ok_or_else(|| {
                 InputValueError::custom(format!(
-                    "invalid date-time `{s}`: expected YYYY-MM-DDTHH:MM:SS[.ffffff]"
+                    "invalid date-time `{s}`: expected YYYY-MM-DDTHH:MM:SS[.ffffff], year 1 to 9999"
                 ))
             }),
             _ => Err(InputValueError::expected_type(value)),
@@ -82,6 +89,10 @@ pub fn format_datetime(t: &NaiveDateTime) -> String {
 }
 
 fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    parse_datetime_any(s).filter(|t| YEARS.contains(&chrono::Datelike::year(t)))
+}
+
+fn parse_datetime_any(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.naive_utc());
@@ -103,20 +114,30 @@ fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonString(pub serde_json::Value);
 
+/// Parses the text of a `JSONString`: nesting bounded before parsing, no NUL characters
+/// (PostgreSQL's `jsonb` refuses `\u0000`).
+pub fn parse_json_string(s: &str) -> Result<serde_json::Value, String> {
+    crate::limits::check_json_text(s.as_bytes(), "the JSON").map_err(|e| e.to_string())?;
+    let value: serde_json::Value =
+        serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))?;
+    crate::limits::check_json_nul(&value, "the JSON").map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
 /// The `JSONString` scalar.
 #[Scalar(name = "JSONString")]
 impl ScalarType for JsonString {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => serde_json::from_str(s)
+            Value::String(s) => parse_json_string(s)
                 .map(JsonString)
-                .map_err(|e| InputValueError::custom(format!("invalid JSON: {e}"))),
+                .map_err(InputValueError::custom),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
 
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::String(s) if serde_json::from_str::<serde_json::Value>(s).is_ok())
+        matches!(value, Value::String(s) if parse_json_string(s).is_ok())
     }
 
     fn to_value(&self) -> Value {

@@ -82,6 +82,7 @@ pub async fn request_auth(state: &AppState, headers: &HeaderMap) -> RequestAuth 
         token: tokens.access().map(str::to_string),
         has_jwt_cookie: tokens.cookie.is_some(),
         refresh_cookie: tokens.refresh_cookie,
+        peer: None,
     }
 }
 

@@ -11,10 +11,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
+use std::net::IpAddr;
 
 use super::AppState;
 use super::extract;
 use crate::error::ErrorCode;
+
+/// Documents longer than this are checked and parsed on a blocking thread.
+const BLOCKING_PARSE_BYTES: usize = 16 * 1024;
 
 /// Path of the GraphQL endpoint.
 pub const PATH: &str = "/api/graphql";
@@ -41,8 +45,60 @@ fn json_response(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// Whether the request says its body is JSON (`application/json`, parameters allowed). The
+/// openIMIS frontend sends nothing else; a form or `text/plain` (what a cross-site page can send
+/// without a preflight) is refused.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn limit_response(e: &crate::limits::LimitError) -> Response {
+    json_response(StatusCode::BAD_REQUEST, error_body(e.code(), e.to_string()))
+}
+
+/// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy,
+/// the last address in `X-Forwarded-For` that is not one of the trusted proxies.
+fn client_address(request: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer),
+    )
+}
+
 async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+    let peer = client_address(&request, &state.settings.service.trusted_proxies);
     let (parts, body) = request.into_parts();
+    if !is_json(&parts.headers) {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            error_body(
+                ErrorCode::BadUserInput,
+                "POST /api/graphql takes a JSON body: send Content-Type: application/json".into(),
+            ),
+        );
+    }
     let limit = state.settings.service.max_body_bytes;
     let bytes = match axum::body::to_bytes(Body::new(body), limit).await {
         Ok(b) => b,
@@ -56,7 +112,11 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    let gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    // Bounded before any recursive parser runs (issue 11).
+    if let Err(e) = crate::limits::check_json_text(&bytes, "the request body") {
+        return limit_response(&e);
+    }
+    let mut gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
             return json_response(
@@ -70,7 +130,39 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    let auth = extract::request_auth(&state, &parts.headers).await;
+    // A large document is scanned and parsed on a blocking thread, so that a slow parse never
+    // holds up the runtime's workers (and /health).
+    let checked = if gql_request.query.len() > BLOCKING_PARSE_BYTES {
+        let query = std::mem::take(&mut gql_request.query);
+        match tokio::task::spawn_blocking(move || {
+            let checked = crate::limits::checked_document(&query);
+            (checked, query)
+        })
+        .await
+        {
+            Ok((checked, query)) => {
+                gql_request.query = query;
+                checked
+            }
+            Err(_) => {
+                return json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    error_body(ErrorCode::Internal, "internal error".into()),
+                );
+            }
+        }
+    } else {
+        crate::limits::checked_document(&gql_request.query)
+    };
+    match checked
+        .and_then(|doc| crate::limits::check_variables(&gql_request.variables).map(|()| doc))
+    {
+        Ok(Some(doc)) => gql_request.set_parsed_query(doc),
+        Ok(None) => {}
+        Err(e) => return limit_response(&e),
+    }
+    let mut auth = extract::request_auth(&state, &parts.headers).await;
+    auth.peer = peer;
     let response = state.schema.execute(gql_request.data(auth)).await;
     render(response)
 }
@@ -88,7 +180,31 @@ pub fn render(response: async_graphql::Response) -> Response {
     let request_failed = !response.errors.is_empty()
         && response.data == async_graphql::Value::Null
         && response.errors.iter().all(|e| e.path.is_empty());
-    let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+    let mut errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+    if request_failed {
+        // Parse and validation errors carry no code of their own: they are bad input, or a limit.
+        for e in errors.as_array_mut().into_iter().flatten() {
+            let has_code = e.pointer("/extensions/code").is_some();
+            let Some(obj) = e.as_object_mut().filter(|_| !has_code) else {
+                continue;
+            };
+            let message = obj.get("message").and_then(Value::as_str).unwrap_or("");
+            let code = if message.contains("too complex")
+                || message.contains("nested too deep")
+                || message.contains("recursion depth")
+                || message.contains("recursion limit")
+                || message.contains("number of directives")
+            {
+                ErrorCode::LimitExceeded
+            } else {
+                ErrorCode::BadUserInput
+            };
+            let ext = obj.entry("extensions").or_insert_with(|| json!({}));
+            if let Some(ext) = ext.as_object_mut() {
+                ext.insert("code".into(), json!(code.as_str()));
+            }
+        }
+    }
     let (status, body) = if unauthenticated {
         (StatusCode::UNAUTHORIZED, json!({"errors": errors}))
     } else if request_failed {

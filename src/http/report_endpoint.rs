@@ -208,7 +208,7 @@ async fn run(
     let started = Instant::now();
     let prepared = report::prepare(&state.pool, &query, &report::scope_for(&identity)).await?;
     tracing::info!(
-        user = %identity.login,
+        user = %crate::telemetry::user_text(&identity.login),
         format = format.extension(),
         mode = query.mode.number(),
         rows = prepared.row_count(),

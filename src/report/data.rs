@@ -708,6 +708,11 @@ async fn district_of(
         .and_then(|r| Uuid::parse_str(r.uuid.trim()).ok()))
 }
 
+/// The answer for a location a restricted user may not see, whether it exists or not.
+fn hidden(uuid: Uuid) -> ReportError {
+    ReportError::Forbidden(format!("no location with UUID {uuid} in your districts"))
+}
+
 /// Resolves the query, checks the user's districts and reads the counts and villages.
 pub async fn prepare(
     pool: &Pool,
@@ -727,10 +732,14 @@ pub async fn prepare(
             SubLocation::Village(u) => (u, 2),
         };
         district = Some(district_of(&mut conn, uuid, up).await?.ok_or_else(|| {
-            ReportError::bad(
-                query.param("parentLocation"),
-                format!("no location with UUID {uuid} at the given level"),
-            )
+            match scope {
+                // The same text as a location outside the user's districts (issue 11).
+                DistrictScope::Districts(_) => hidden(uuid),
+                DistrictScope::All => ReportError::bad(
+                    query.param("parentLocation"),
+                    format!("no location with UUID {uuid} at the given level"),
+                ),
+            }
         })?);
     }
 
@@ -738,9 +747,16 @@ pub async fn prepare(
     let (region_label, district_label, area_sql) = match (district, query.region) {
         (Some(d), region) => {
             let p = query.param("districtUuid");
-            let loc = location(&mut conn, d)
-                .await?
-                .ok_or_else(|| ReportError::bad(p, format!("no location with UUID {d}")))?;
+            let loc = location(&mut conn, d).await?;
+            // A restricted user learns nothing about locations outside their districts: a
+            // missing one and a foreign one get the same answer (issue 11).
+            if let DistrictScope::Districts(ids) = scope
+                && !loc.as_ref().is_some_and(|l| ids.contains(&l.id))
+            {
+                return Err(hidden(d));
+            }
+            let loc =
+                loc.ok_or_else(|| ReportError::bad(p, format!("no location with UUID {d}")))?;
             if loc.kind != "D" {
                 return Err(ReportError::bad(
                     p,
@@ -764,14 +780,6 @@ pub async fn prepare(
                         format!("district {d} does not lie in region {r}"),
                     ));
                 }
-            }
-            if let DistrictScope::Districts(ids) = scope
-                && !ids.contains(&loc.id)
-            {
-                return Err(ReportError::Forbidden(format!(
-                    "you have no access to district {}",
-                    loc.label
-                )));
             }
             (
                 loc.parent_label.unwrap_or_default(),
@@ -816,6 +824,16 @@ pub async fn prepare(
             SubLocation::Village(u) => (u, "V", "v"),
         };
         let p = query.param("parentLocation");
+        if let DistrictScope::Districts(ids) = scope {
+            let up = if kind == "W" { 1 } else { 2 };
+            let district = match district_of(&mut conn, uuid, up).await? {
+                Some(d) => location(&mut conn, d).await?,
+                None => None,
+            };
+            if !district.is_some_and(|d| ids.contains(&d.id)) {
+                return Err(hidden(uuid));
+            }
+        }
         let loc = location(&mut conn, uuid)
             .await?
             .ok_or_else(|| ReportError::bad(p, format!("no location with UUID {uuid}")))?;
@@ -833,13 +851,21 @@ pub async fn prepare(
         None => None,
         Some(o) => {
             let p = query.param("officerUuid");
+            // A restricted user sees only officers of their districts (an officer of another
+            // district answers as an unknown one, issue 11).
+            let districts: Option<Vec<i32>> = match scope {
+                DistrictScope::All => None,
+                DistrictScope::Districts(ids) => Some(ids.clone()),
+            };
             let rows: Vec<OfficerRow> = diesel::sql_query(
                 "SELECT \"OfficerID\" AS id, \"Code\" AS code, \
                         btrim(\"OtherNames\" || ' ' || \"LastName\") AS name \
                  FROM \"tblOfficer\" WHERE \"OfficerUUID\" IN ($1, upper($1)) \
+                   AND ($2::int[] IS NULL OR \"LocationId\" = ANY($2)) \
                  ORDER BY \"ValidityTo\" IS NULL DESC LIMIT 1",
             )
             .bind::<Text, _>(o.to_string())
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Int4>>, _>(districts)
             .load(&mut conn)
             .await?;
             let row = rows.into_iter().next().ok_or_else(|| {

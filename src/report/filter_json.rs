@@ -19,6 +19,7 @@ fn bad(message: impl Into<String>) -> ReportError {
 
 /// Parses `familyFilterJson` into a report query.
 pub fn parse(json: &str) -> Result<ReportQuery, ReportError> {
+    crate::limits::check_json_text(json.as_bytes(), PARAM).map_err(|e| bad(e.to_string()))?;
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
         .map_err(|e| bad(format!("not a JSON object of filter strings: {e}")))?;
     let mut fragments = Vec::with_capacity(object.len());
@@ -42,6 +43,8 @@ pub fn arguments(fragments: &[String]) -> Result<Vec<(String, Value)>, ReportErr
         "query {{ families({}) {{ totalCount }} }}",
         fragments.join(", ")
     );
+    // Bounded before the (recursive) parser runs.
+    crate::limits::check_graphql_text(&doc, "the filters").map_err(|e| bad(e.to_string()))?;
     let parsed = async_graphql::parser::parse_query(&doc)
         .map_err(|e| bad(format!("the filters are not valid GraphQL arguments: {e}")))?;
     if !parsed.fragments.is_empty() {
@@ -110,11 +113,20 @@ fn literal(name: &str, s: &str) -> Result<String, ReportError> {
     if s.contains('\0') {
         return Err(bad(format!("{name} holds a NUL character")));
     }
+    if s.chars().count() > 4 * crate::limits::MAX_FILTER_CHARS {
+        return Err(bad(format!("{name}: the value is too long")));
+    }
     Ok(format!("'{}'", s.replace('\'', "''")))
 }
 
 /// A LIKE pattern literal for "starts with" / "contains", with the wildcards of `s` escaped.
 fn like(name: &str, s: &str, contains: bool) -> Result<String, ReportError> {
+    if s.chars().count() > crate::limits::MAX_FILTER_CHARS {
+        return Err(bad(format!(
+            "{name}: longer than {} characters",
+            crate::limits::MAX_FILTER_CHARS
+        )));
+    }
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -177,7 +189,9 @@ fn insuree_condition(name: &str, field: &str, v: &Value) -> Result<(String, Stri
         "Dob_Gte" | "Dob_Lte" => {
             let s = text()?;
             let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| bad(format!("{name}: {s:?} is not a date (YYYY-MM-DD)")))?;
+                .ok()
+                .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+                .ok_or_else(|| bad(format!("{name}: {s:?} is not a date (YYYY-MM-DD)")))?;
             let (op, w) = if field == "Dob_Gte" {
                 (">=", "born on or after")
             } else {
@@ -214,6 +228,8 @@ pub fn to_query(args: Vec<(String, Value)>) -> Result<ReportQuery, ReportError> 
             "officer" => q.officer = Some(uuid(name, value)?),
             "additionalFilter" => {
                 let s = string(name, value)?;
+                crate::limits::check_json_text(s.as_bytes(), "additionalFilter")
+                    .map_err(|e| bad(e.to_string()))?;
                 let json: serde_json::Value = serde_json::from_str(&s)
                     .map_err(|e| bad(format!("additionalFilter is not JSON: {e}")))?;
                 if let Some(pn) = json.get("policyNotification") {

@@ -1,0 +1,248 @@
+//! The auth matrix: every root Query and Mutation field of `schema.graphql`, and every HTTP
+//! endpoint, called with no token, a bad token and a logged-in user without rights, must answer
+//! an authentication or authorization error (issue 11). A field is guarded unless it is listed
+//! below with the reason it is open, so a new field cannot ship unguarded.
+mod support;
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::TestDb;
+use support::app::TestApp;
+use support::fixtures;
+
+/// Fields open to anonymous callers (a bad token is still refused where the field reads data).
+const LOGIN_FIELDS: [&str; 5] = [
+    // logging in, and the token helpers that only look at the token they are given
+    "tokenAuth",
+    "refreshToken",
+    "verifyToken",
+    "deleteTokenCookie",
+    "deleteRefreshTokenCookie",
+];
+/// Fields any caller may read: an anonymous caller gets the public data (languages) or nothing
+/// (its own mutation logs); a bad token is refused (401).
+const PUBLIC_READS: [&str; 2] = ["languages", "mutationLogs"];
+
+struct Schema {
+    /// Root fields: (operation, name, arguments text, selection text).
+    roots: Vec<(&'static str, String, String, String)>,
+}
+
+fn parse_schema() -> Schema {
+    let path = format!("{}/schema.graphql", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("schema.graphql");
+    let doc = async_graphql::parser::parse_schema(&text).expect("schema.graphql parses");
+    let mut types = HashMap::new();
+    for def in &doc.definitions {
+        if let TypeSystemDefinition::Type(t) = def {
+            types.insert(t.node.name.node.to_string(), t.node.kind.clone());
+        }
+    }
+    let mut roots = Vec::new();
+    for (op, type_name) in [("query", "Query"), ("mutation", "Mutation")] {
+        let Some(TypeKind::Object(obj)) = types.get(type_name) else {
+            panic!("no type {type_name} in schema.graphql");
+        };
+        for f in &obj.fields {
+            let f = &f.node;
+            let args: Vec<String> = f
+                .arguments
+                .iter()
+                .filter(|a| !a.node.ty.node.nullable && a.node.default_value.is_none())
+                .map(|a| {
+                    format!(
+                        "{}: {}",
+                        a.node.name.node,
+                        value(&types, &a.node.ty.node, 0)
+                    )
+                })
+                .collect();
+            let args = if args.is_empty() {
+                String::new()
+            } else {
+                format!("({})", args.join(", "))
+            };
+            let has_internal_id = matches!(
+                types.get(named(&f.ty.node)),
+                Some(TypeKind::Object(o)) if o.fields.iter().any(|x| x.node.name.node == "internalId")
+            );
+            let selection = if has_internal_id {
+                " { __typename internalId }".to_string()
+            } else if is_composite(&types, &f.ty.node) {
+                " { __typename }".to_string()
+            } else {
+                String::new()
+            };
+            roots.push((op, f.name.node.to_string(), args, selection));
+        }
+    }
+    Schema { roots }
+}
+
+fn named(ty: &Type) -> &str {
+    match &ty.base {
+        BaseType::Named(n) => n.as_str(),
+        BaseType::List(inner) => named(inner),
+    }
+}
+
+fn is_composite(types: &HashMap<String, TypeKind>, ty: &Type) -> bool {
+    matches!(
+        types.get(named(ty)),
+        Some(TypeKind::Object(_) | TypeKind::Interface(_) | TypeKind::Union(_))
+    )
+}
+
+/// A literal of type `ty` with every required field filled.
+fn value(types: &HashMap<String, TypeKind>, ty: &Type, depth: usize) -> String {
+    match &ty.base {
+        BaseType::List(inner) => format!("[{}]", value(types, inner, depth)),
+        BaseType::Named(n) => match (n.as_str(), types.get(n.as_str())) {
+            ("Int", _) => "1".into(),
+            ("Float", _) => "1.5".into(),
+            ("Boolean", _) => "true".into(),
+            ("Date", _) => "\"2020-01-01\"".into(),
+            ("DateTime", _) => "\"2020-01-01T00:00:00\"".into(),
+            ("JSONString", _) => "\"{}\"".into(),
+            ("GenericScalar", _) => "1".into(),
+            (_, Some(TypeKind::Enum(e))) => e
+                .values
+                .first()
+                .map_or("X".to_string(), |v| v.node.value.node.to_string()),
+            (_, Some(TypeKind::InputObject(o))) if depth < 5 => {
+                let fields: Vec<String> = o
+                    .fields
+                    .iter()
+                    .filter(|f| !f.node.ty.node.nullable && f.node.default_value.is_none())
+                    .map(|f| {
+                        format!(
+                            "{}: {}",
+                            f.node.name.node,
+                            value(types, &f.node.ty.node, depth + 1)
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", fields.join(", "))
+            }
+            _ => "\"00000000-0000-0000-0000-000000000001\"".into(),
+        },
+    }
+}
+
+fn code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Whether the answer refuses the caller: an auth error code, HTTP 401, or (for openIMIS's
+/// mutation protocol) a status-1 log row saying the user is not authorized.
+async fn refused(db: &TestDb, field: &str, status: StatusCode, body: &Value) -> bool {
+    if status == StatusCode::UNAUTHORIZED {
+        return true;
+    }
+    if matches!(code(body), Some("FORBIDDEN" | "UNAUTHENTICATED")) {
+        return true;
+    }
+    let Some(internal) = body["data"][field]["internalId"].as_str() else {
+        return false;
+    };
+    let error = db
+        .scalar(&format!(
+            "SELECT error FROM \"core_Mutation_Log\" WHERE id = '{internal}' AND status = 1"
+        ))
+        .await
+        .unwrap_or_default();
+    error.contains("not authorized") || error.contains("must be authenticated")
+}
+
+#[tokio::test]
+async fn every_root_field_refuses_callers_without_a_token_or_a_right() {
+    let db = TestDb::new().await;
+    fixtures::user(&db, "norights", "pw", &[], &[], false).await;
+    let app = TestApp::spawn(&db).await;
+    let weak = app.login("norights", "pw").await;
+    let schema = parse_schema();
+    assert!(
+        schema.roots.len() >= 16,
+        "{} root fields",
+        schema.roots.len()
+    );
+    let mut failures = Vec::new();
+    for (op, name, args, selection) in &schema.roots {
+        let doc = format!("{op} {{ {name}{args}{selection} }}");
+        let open = LOGIN_FIELDS.contains(&name.as_str());
+        let public = PUBLIC_READS.contains(&name.as_str());
+        let callers: [(&str, Option<&str>); 3] = [
+            ("no token", None),
+            ("a bad token", Some("Bearer not.a.token")),
+            ("no right", Some("")),
+        ];
+        for (who, header) in callers {
+            let auth = match header {
+                Some("") => format!("Bearer {weak}"),
+                Some(h) => h.to_string(),
+                None => String::new(),
+            };
+            let headers: Vec<(&str, &str)> = if auth.is_empty() {
+                vec![]
+            } else {
+                vec![("authorization", auth.as_str())]
+            };
+            let (status, _, body) = app.gql_full(&doc, None, &headers).await;
+            assert!(
+                status.as_u16() < 500,
+                "{doc} as {who}: HTTP {status} {body}"
+            );
+            if status == StatusCode::BAD_REQUEST {
+                failures.push(format!("{doc}: the generated document is invalid: {body}"));
+                continue;
+            }
+            let must_refuse = match who {
+                "no token" | "no right" => !open && !public,
+                _ => !open,
+            };
+            if must_refuse && !refused(&db, name, status, &body).await {
+                failures.push(format!("{name} answers {who}: HTTP {status} {body}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
+    let db = TestDb::new().await;
+    fixtures::user(&db, "norights", "pw", &[], &[], false).await;
+    let app = TestApp::spawn(&db).await;
+    let weak = app.login("norights", "pw").await;
+    let report = "/api/policy_notification/communication_by_notification_report/?regionUuid=00000000-0000-0000-0000-000000000001";
+    for (who, token) in [
+        ("no token", None),
+        ("a bad token", Some("not.a.token".to_string())),
+        ("no right", Some(weak.clone())),
+    ] {
+        let mut req = app.client.get(app.url(report));
+        if let Some(t) = &token {
+            req = req.bearer_auth(t);
+        }
+        let status = req.send().await.unwrap().status();
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
+            "report as {who}: {status}"
+        );
+        // /metrics is open only on its own listener or with its token.
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(t) = &token {
+            req = req.bearer_auth(t);
+        }
+        let status = req.send().await.unwrap().status();
+        assert!(
+            status == StatusCode::UNAUTHORIZED
+                || status == StatusCode::FORBIDDEN
+                || status == StatusCode::NOT_FOUND,
+            "/metrics as {who}: {status}"
+        );
+    }
+}
