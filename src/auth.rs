@@ -702,7 +702,10 @@ pub async fn login(
         _ => None,
     };
     let Some((stored, private_key)) = credentials else {
-        // Same work as a real check, so timing does not tell whether the user exists.
+        // About the same work as a real check (the reads, the hash), so timing does not tell
+        // whether the user exists; nothing is written.
+        let _ = name_failures(conn, &k.name).await?;
+        let _ = wait_of(conn, &k.pair).await?;
         let _ = hash_password(password, "");
         return Err(refused(None));
     };

@@ -713,3 +713,38 @@ async fn many_directives_on_a_field_are_a_limit() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert_eq!(code(&b), "LIMIT_EXCEEDED", "{b}");
 }
+
+#[tokio::test]
+async fn bad_values_in_variables_are_bad_input_naming_the_argument() {
+    let e = env().await;
+    let auth = format!("Bearer {}", e.admin);
+    for (q, vars, arg) in [
+        (
+            "query($d: DateTime) { mutationLogs(requestDateTime_Gte: $d) { totalCount } }",
+            json!({"d": "-4714-11-23T00:00:00"}),
+            "requestDateTime_Gte",
+        ),
+        (
+            "query($d: Date) { families(headInsuree_Dob_Gte: $d) { totalCount } }",
+            json!({"d": "-4714-11-23"}),
+            "headInsuree_Dob_Gte",
+        ),
+        (
+            "query($j: JSONString) { families(additionalFilter: $j) { totalCount } }",
+            json!({"j": "{not json"}),
+            "additionalFilter",
+        ),
+    ] {
+        let (s, b) = e
+            .app
+            .gql_full(q, Some(vars), &[("authorization", auth.as_str())])
+            .await
+            .pair();
+        assert!(s.as_u16() < 500, "{b}");
+        assert_eq!(code(&b), "BAD_USER_INPUT", "{q}: {b}");
+        assert!(
+            b.to_string().contains(arg) || b.to_string().contains("$"),
+            "{q}: {b}"
+        );
+    }
+}

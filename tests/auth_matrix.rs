@@ -246,3 +246,143 @@ async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
         );
     }
 }
+
+fn frontend_doc(name: &str, vars: &[(&str, &str)]) -> String {
+    let path = format!(
+        "{}/tests/fixtures/frontend/{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (k, v) in vars {
+        text = text.replace(&format!("@@{k}@@"), v);
+    }
+    text
+}
+
+/// The "another district" column: an officer of district D1 asks every field that takes a
+/// family, a location or an officer for things of district D2, and gets nothing, a refusal, or
+/// the same answer as for something that does not exist.
+#[tokio::test]
+async fn fields_refuse_things_of_another_district() {
+    let db = TestDb::new().await;
+    db.exec(include_str!("fixtures/families_base.sql")).await;
+    let rights = [101001, 101002, 101003, 101004, 131224];
+    fixtures::user(&db, "admin", "pw", &rights, &[], true).await;
+    fixtures::user(&db, "officer1", "pw", &rights, &[2], false).await;
+    let app = TestApp::spawn(&db).await;
+    let admin = app.login("admin", "pw").await;
+    let officer = app.login("officer1", "pw").await;
+    // A family of D2 (village 7), made by the administrator.
+    let (s, b) = app
+        .gql_as(
+            &admin,
+            &frontend_doc(
+                "v1_5_create_family",
+                &[
+                    ("CLIENT_ID", "d2-1"),
+                    ("CHF", "555000111"),
+                    ("VILLAGE_ID", "7"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let family = db
+        .scalar("SELECT \"FamilyUUID\" FROM \"tblFamilies\" WHERE \"ValidityTo\" IS NULL")
+        .await
+        .expect("the family");
+    let head = db
+        .scalar("SELECT \"InsureeUUID\" FROM \"tblInsuree\" WHERE \"CHFID\" = '555000111'")
+        .await
+        .expect("the head");
+    let before = db
+        .scalar("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM \"tblFamilies\" t")
+        .await;
+    let empty_reads = [
+        format!("{{ families(uuid: \"{family}\") {{ totalCount }} }}"),
+        "{ families(headInsuree_ChfId: \"555000111\") { totalCount } }".to_string(),
+        format!("{{ familyNotification(family_Uuid: \"{family}\") {{ totalCount }} }}"),
+    ];
+    for q in &empty_reads {
+        let (s, b) = app.gql_as(&officer, q).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {b}");
+        let total = b["data"]
+            .as_object()
+            .and_then(|o| o.values().next())
+            .map(|v| v["totalCount"].clone());
+        assert_eq!(total, Some(serde_json::json!(0)), "{q}: {b}");
+    }
+    let (_, b) = app
+        .gql_as(
+            &officer,
+            &format!("{{ policyNotificationHistory(familyUuid: \"{family}\") {{ __typename }} }}"),
+        )
+        .await;
+    assert_eq!(
+        b["data"]["policyNotificationHistory"],
+        serde_json::json!([]),
+        "{b}"
+    );
+    // Writes: refused with a status-1 log row, and the family is unchanged.
+    let writes = [
+        frontend_doc(
+            "v1_5_update_family",
+            &[
+                ("CLIENT_ID", "x-1"),
+                ("CHF", "555000111"),
+                ("FAMILY_UUID", &family),
+                ("HEAD_UUID", &head),
+                ("VILLAGE_ID", "6"),
+            ],
+        ),
+        frontend_doc(
+            "v1_5_delete_families",
+            &[
+                ("CLIENT_ID", "x-2"),
+                ("CHF", "555000111"),
+                ("FAMILY_UUID", &family),
+                ("DELETE_MEMBERS", "true"),
+            ],
+        ),
+        frontend_doc(
+            "v1_5_create_family",
+            &[
+                ("CLIENT_ID", "x-3"),
+                ("CHF", "555000222"),
+                ("VILLAGE_ID", "7"),
+            ],
+        ),
+    ];
+    for (i, q) in writes.iter().enumerate() {
+        let (s, b) = app.gql_as(&officer, q).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let status = db
+            .count(&format!(
+                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'x-{}'",
+                i + 1
+            ))
+            .await;
+        assert_eq!(status, 1, "write {}: {b}", i + 1);
+    }
+    let after = db
+        .scalar("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM \"tblFamilies\" t")
+        .await;
+    assert_eq!(before, after);
+    // The report: D2 is refused as an unknown district would be.
+    let report = |d: &str| {
+        app.client
+            .get(app.url(&format!(
+                "/api/policy_notification/communication_by_notification_report/?format=json&districtUuid={d}"
+            )))
+            .bearer_auth(&officer)
+            .send()
+    };
+    let foreign = report("00000000-0000-0000-0000-0000000000d2")
+        .await
+        .unwrap();
+    let unknown = report("00000000-0000-0000-0000-0000000000ff")
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert_eq!(foreign.status(), unknown.status());
+}

@@ -3,8 +3,8 @@
 //! answer must be below 500, be JSON where the endpoint answers JSON, never say
 //! INTERNAL_SERVER_ERROR, and come back quickly; the service must keep answering /health.
 //!
-//! Cases per property: `PN_HOSTILE_CASES` (default 40, CI); raise it for a longer run, e.g.
-//! `PN_HOSTILE_CASES=2000 scripts/test --test hostile_props`.
+//! Cases per property: `HOSTILE_CASES` (default 40, CI); raise it for a longer run, e.g.
+//! `HOSTILE_CASES=2000 scripts/test --test hostile_props`.
 mod support;
 
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ const REPORT: &str = "/api/policy_notification/communication_by_notification_rep
 const MAX_ANSWER: Duration = Duration::from_secs(3);
 
 fn cases() -> u32 {
-    std::env::var("PN_HOSTILE_CASES")
+    std::env::var("HOSTILE_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(40)

@@ -1,8 +1,9 @@
 //! `POST /api/graphql` (JSON `{query, variables?, operationName?}`) and GraphiQL on
 //! `GET /api/graphql`. Answers as openIMIS does: 200 with `errors` for resolver errors, 400 (no
 //! `data`) for unreadable requests and parse or validation errors (including the depth and
-//! complexity limits), 401 for a bad token or wrong credentials, 413 for a body over
-//! `max_body_bytes`.
+//! complexity limits, and the input limits of [`crate::limits`], checked before parsing), 401 for
+//! a bad token or wrong credentials, 413 for a body over `max_body_bytes`, 415 for a body that is
+//! not `application/json`.
 
 use axum::Router;
 use axum::body::Body;
@@ -144,7 +145,8 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
                 gql_request.query = query;
                 checked
             }
-            Err(_) => {
+            Err(e) => {
+                tracing::error!(error = %e, "the document check failed");
                 return json_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     error_body(ErrorCode::Internal, "internal error".into()),
