@@ -743,9 +743,7 @@ async fn seed_demo_command_writes_and_then_refuses() {
         if force {
             c.arg("--force");
         }
-        c.env_remove("DATABASE_URL")
-            .output()
-            .unwrap()
+        c.env_remove("DATABASE_URL").output().unwrap()
     };
     let current = r#"SELECT count(*) FROM "tblFamilies" WHERE "ValidityTo" IS NULL"#;
     if base > 0 {

@@ -48,6 +48,20 @@ pub const MARKERS: [&str; 6] = [
 /// sweep then sees the fixtures' policies only, and its counts are the same on every ground.
 pub async fn sender_db() -> TestDb {
     let db = TestDb::new().await;
+    for (table, key) in [
+        ("tblFamilies", "FamilyID"),
+        ("tblInsuree", "InsureeID"),
+        ("tblPolicy", "PolicyID"),
+        ("tblProduct", "ProdID"),
+    ] {
+        let max = db
+            .count(&format!("SELECT max(\"{key}\") FROM \"{table}\""))
+            .await;
+        assert!(
+            max < i64::from(BASE),
+            "{table}.{key} already reaches {max}: the fixtures' keys start above {BASE}"
+        );
+    }
     let cols = MARKERS.map(|c| format!("\"{c}\"")).join(", ");
     let sent = MARKERS
         .map(|_| "timestamptz '2020-01-01 08:00:00+00'")
