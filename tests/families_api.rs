@@ -901,7 +901,11 @@ async fn a_detached_insuree_cannot_be_claimed_from_another_district() {
         .mutate(
             &e.admin,
             "v1_5_create_family",
-            &[("CLIENT_ID", "dt-1"), ("CHF", "770000001"), ("VILLAGE_ID", "6")],
+            &[
+                ("CLIENT_ID", "dt-1"),
+                ("CHF", "770000001"),
+                ("VILLAGE_ID", "6"),
+            ],
         )
         .await;
     assert_eq!((st, err), (2, None));

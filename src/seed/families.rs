@@ -369,7 +369,11 @@ SELECT p.pid, p.vf + interval '2 hours',
 FROM pn_p p WHERE p.notified AND p.status = 2 AND p.vf >= {d} - 5 ORDER BY p.pid;
 "#,
         d = g.d(),
-        created_column = if premium_created { "\"CreatedDate\", " } else { "" },
+        created_column = if premium_created {
+            "\"CreatedDate\", "
+        } else {
+            ""
+        },
         created_value = if premium_created { "x.paid_on, " } else { "" },
         uuid = uuid2("p.h2", "p.h3"),
         puuid0 = uuid2("x.h6", "x.h7"),
