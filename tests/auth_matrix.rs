@@ -288,7 +288,10 @@ async fn fields_refuse_things_of_another_district() {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let family = db
-        .scalar("SELECT \"FamilyUUID\" FROM \"tblFamilies\" WHERE \"ValidityTo\" IS NULL")
+        .scalar(
+            "SELECT f.\"FamilyUUID\" FROM \"tblFamilies\" f JOIN \"tblInsuree\" i ON i.\"InsureeID\" = f.\"InsureeID\" \
+             WHERE f.\"ValidityTo\" IS NULL AND i.\"CHFID\" = '555000111'",
+        )
         .await
         .expect("the family");
     let head = db

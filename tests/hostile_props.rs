@@ -7,6 +7,8 @@
 //! `HOSTILE_CASES=2000 scripts/test --test hostile_props`.
 mod support;
 
+use support::app::encode;
+
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -610,18 +612,6 @@ fn filter_fragment() -> impl Strategy<Value = String> {
         deep_value().prop_map(|v| format!("parentLocation: {v}")),
         hostile_string(),
     ]
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[test]

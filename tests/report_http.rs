@@ -3,6 +3,8 @@
 //! right, district restrictions, the PDF and CSV parsed back.
 mod support;
 
+use support::app::encode;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::TestDb;
@@ -68,19 +70,6 @@ async fn get(
         req = req.header(*k, *v);
     }
     req.send().await.unwrap()
-}
-
-/// Percent-encoding of a query-string component.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn json_report(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Value {

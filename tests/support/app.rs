@@ -176,3 +176,16 @@ impl TestApp {
             .to_string()
     }
 }
+
+/// Percent-encoding of a query-string component.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
