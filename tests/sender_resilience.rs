@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use policy_notification::notification::commands;
 use policy_notification::notification::events::EventType;
-use policy_notification::notification::sender::{RetryPolicy, Sender, SweepOptions};
+use policy_notification::notification::sender::{RetryPolicy, Sender, SenderError, SweepOptions};
 use sender_common::*;
 use serde_json::Value;
 use support::TestDb;
@@ -328,6 +328,7 @@ async fn a_postgresql_restart_during_a_sweep_is_waited_out() {
         }
     }
     let _stop = Stop(&pg, dir.clone());
+    let handle = policy_notification::http::metrics::install();
     policy_notification::db::migrations::run_pending(&pg.url(), None)
         .await
         .unwrap();
@@ -398,6 +399,85 @@ async fn a_postgresql_restart_during_a_sweep_is_waited_out() {
         log.contains("shutting down") || log.contains("shut down"),
         "the server really restarted"
     );
+    let metrics = handle.map(|h| h.render()).unwrap_or_default();
+    assert!(
+        metrics.contains("pn_sweep_db_retries_total"),
+        "retries are counted: {metrics}"
+    );
+
+    // The database goes away for longer than the sweep waits: it gives up, says what it sent,
+    // recorded and did not reach; the next sweep sends exactly what was not reached.
+    for f in n + 1..=n + 40 {
+        family(&db, f, Some(&format!("0714{f:06}")), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 16))).await;
+    }
+    let impatient = s
+        .clone()
+        .with_lease(Duration::from_secs(2), Duration::from_millis(300))
+        .with_retry(RetryPolicy {
+            first: Duration::from_millis(100),
+            max: Duration::from_millis(500),
+            give_up_after: Duration::from_secs(2),
+        });
+    let sweep = tokio::spawn(async move { impatient.sweep(opts(d(6, 16))).await });
+    wait_for(60, "the first sends of the second sweep", || {
+        fake.count() >= n as usize + 5
+    })
+    .await;
+    pg.stop().unwrap();
+    let Err(SenderError::GaveUp { report, error }) = sweep.await.unwrap() else {
+        panic!("the sweep should give up");
+    };
+    let reached = fake.count() - n as usize;
+    let sent = report.total("sent") as usize;
+    let sent_unrecorded = report.total("sent_unrecorded") as usize;
+    let unrecorded = report.total("unrecorded") as usize;
+    let not_reached = report.total("not_reached") as usize;
+    eprintln!("gave up ({error}): {:?}", report.counts);
+    assert_eq!(sent + sent_unrecorded, reached, "{:?}", report.counts);
+    assert_eq!(
+        sent + sent_unrecorded + unrecorded + not_reached,
+        40,
+        "{:?}",
+        report.counts
+    );
+    assert!(not_reached > 0, "{:?}", report.counts);
+    let text =
+        policy_notification::notification::commands::summary(&report, &settings(&toml), false);
+    assert!(
+        text.contains(&format!(
+            "stopped early: sent {reached} (recorded {sent}), sent but not recorded {sent_unrecorded}"
+        )),
+        "{text}"
+    );
+    pg.start_again().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = s.sweep(opts(d(6, 16))).await.unwrap();
+    // A claim cut by the outage may have committed without its message leaving (the sweep gave
+    // up before sending it): it is not sent again, but listed for the operator, at most
+    // `send_concurrency` of them.
+    let in_doubt = db
+        .count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 6")
+        .await as usize;
+    let claimed_unsent = in_doubt - sent_unrecorded - unrecorded;
+    assert!(claimed_unsent <= 2, "{in_doubt} in doubt");
+    assert_eq!(
+        r.count(EventType::Starting, "sent") as usize,
+        not_reached - claimed_unsent,
+        "{:?}",
+        r.counts
+    );
+    assert_eq!(
+        fake.recipients().len(),
+        fake.count(),
+        "no message reached the gateway twice"
+    );
+    assert_eq!(
+        fake.count(),
+        n as usize + 40 - claimed_unsent,
+        "every message reached the gateway or waits for the operator"
+    );
+    assert_eq!(r.unknown_waiting, Some(in_doubt as i64));
 }
 
 /// Priority 5: a sweep stopped midway on day D, no sweep at all on D+1 (the service was down),
@@ -498,5 +578,147 @@ async fn a_day_stopped_midway_and_a_day_down_are_caught_up() {
         .await,
         5,
         "06-14 … 06-18"
+    );
+}
+
+fn binary() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_policy-notification"));
+    c.env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// Priorities 3 and 4 through the command line: `send-notifications` whose database goes away
+/// for longer than `sweep_db_retry_seconds` logs its retries, gives up, prints what it sent,
+/// recorded and did not reach, and exits 1; once the database is back the next run sends the
+/// rest, none twice. A run that leaves an unanswered attempt says so in its summary and at WARN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_sweep_says_what_it_did_and_what_waits() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let db = sender_db().await;
+    let fake = FakeEga::start(Mode::Slow).await;
+    let dir = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    let n = 30;
+    for f in 1..=n {
+        family(&db, f, Some(&format!("0716{f:06}")), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    let config = dir.0.join("pn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[service]\nsend_concurrency = 1\nsweep_db_retry_seconds = 2\n\n{ALL_EVENTS}\n{}",
+            fake.provider_toml(30)
+        ),
+    )
+    .unwrap();
+    let args = [
+        "--config".to_string(),
+        config.display().to_string(),
+        "send-notifications".into(),
+        "--as-of".into(),
+        "2026-06-15".into(),
+        "--database-url".into(),
+        db.url.clone(),
+    ];
+    let child = binary()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(120, "the first sends", || fake.count() >= 3).await;
+    let mut admin = AsyncPgConnection::establish(&support::url_for("postgres"))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
+            name = db.name
+        ))
+        .await
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("stopped early: sent "),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("decided but not reached"), "{stdout}");
+    let first = stdout.to_string();
+    assert!(stderr.contains("retrying after a pause"), "{stderr}");
+    assert!(stderr.contains("gave up after database errors"), "{stderr}");
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS true",
+            db.name
+        ))
+        .await
+        .unwrap();
+    let reached = fake.count();
+    let out = binary().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fake.recipients().len(),
+        fake.count(),
+        "no message twice (first run {reached})"
+    );
+    let in_doubt = db
+        .count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 6")
+        .await as usize;
+    // Sent by the first run but not recorded: in doubt, never sent again.
+    let unrecorded: usize = first
+        .split("sent but not recorded ")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count of unrecorded sends: {first}"));
+    // A claim cut by the outage may have committed without its message leaving: in doubt too.
+    let claimed_unsent = in_doubt - unrecorded;
+    assert!(
+        claimed_unsent <= 1,
+        "{in_doubt} in doubt, {unrecorded} unrecorded"
+    );
+    assert_eq!(
+        fake.count(),
+        n as usize - claimed_unsent,
+        "every message went out once or waits for the operator"
+    );
+
+    // An unanswered attempt: the summary and a WARN line say that it waits.
+    family(&db, 99, Some("0716000099"), Some(true), "en").await;
+    policy(&db, &Pol::new(99, 99, 1, d(6, 15))).await;
+    fake.set(Mode::Hang);
+    std::fs::write(
+        &config,
+        format!(
+            "[service]\nsend_concurrency = 1\n\n{ALL_EVENTS}\n{}",
+            fake.provider_toml(1)
+        ),
+    )
+    .unwrap();
+    let out = binary().args(&args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("unknown outcomes waiting for an operator: "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("unknown notification outcomes wait for an operator"),
+        "{stderr}"
     );
 }

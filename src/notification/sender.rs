@@ -286,6 +286,10 @@ impl Sender {
         catalogs: Catalogs,
         chain: GatewayChain,
     ) -> Self {
+        let retry = RetryPolicy {
+            give_up_after: Duration::from_secs(settings.service.sweep_db_retry_seconds),
+            ..RetryPolicy::default()
+        };
         Sender {
             pool,
             settings,
@@ -293,7 +297,7 @@ impl Sender {
             chain: Arc::new(chain),
             lease: LEASE,
             heartbeat: HEARTBEAT,
-            retry: RetryPolicy::default(),
+            retry,
         }
     }
 
