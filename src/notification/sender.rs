@@ -359,7 +359,8 @@ impl Sender {
             .sweep_inner(today, &opts, &run)
             .instrument(span.clone())
             .await;
-        let waiting = if opts.dry_run {
+        // After giving up on the database, counting would only wait for it again.
+        let waiting = if opts.dry_run || run.gave_up() {
             None
         } else {
             self.check_unknown_outcomes()
@@ -389,6 +390,8 @@ impl Sender {
                 sent = r.total("sent"),
                 failed = r.total("failed"),
                 unknown = r.total("unknown"),
+                unknown_waiting = r.unknown_waiting.unwrap_or_default(),
+                late_days = r.late_days.len(),
                 "sweep finished"
             ),
             Err(e) => tracing::error!(seconds, error = %e, "sweep stopped"),
@@ -410,7 +413,7 @@ impl Sender {
     /// written by a recorder on a second connection), handing the messages to send over a
     /// bounded channel; the consumer sends them with bounded concurrency meanwhile. Detection of
     /// the next chunk thus overlaps sending of the current one, and memory stays bounded by the
-    /// channels. At most `send_concurrency` + 2 connections are in use.
+    /// channels. At most `send_concurrency` + 3 connections are in use (the heartbeat's briefly).
     async fn sweep_inner(
         &self,
         today: NaiveDate,
