@@ -100,6 +100,8 @@ pub struct ServiceSettings {
     pub trigger_hours: Option<TriggerHours>,
     /// Messages sent at once by the sender.
     pub send_concurrency: usize,
+    /// How long a sweep waits out database errors (one operation, seconds) before giving up.
+    pub sweep_db_retry_seconds: u64,
     /// Folder of the PostgreSQL server binaries (`initdb`, `pg_ctl`, `postgres`).
     pub pg_bin: Option<PathBuf>,
     /// Separate listen address that serves `/metrics` without a token.
@@ -680,6 +682,7 @@ pub const SERVICE_KEYS: &[&str] = &[
     "templates_dir",
     "trigger_hours",
     "send_concurrency",
+    "sweep_db_retry_seconds",
     "pg_bin",
     "metrics_listen",
     "trusted_proxies",
@@ -814,6 +817,10 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         .map(|v| int_in(&key("send_concurrency"), v, 1, 256))
         .transpose()?
         .unwrap_or(8) as usize;
+    let sweep_db_retry_seconds = take(&mut m, "sweep_db_retry_seconds")
+        .map(|v| int_in(&key("sweep_db_retry_seconds"), v, 1, 86_400))
+        .transpose()?
+        .unwrap_or(120) as u64;
     let pg_bin = take(&mut m, "pg_bin")
         .map(|v| text(&key("pg_bin"), v).map(PathBuf::from))
         .transpose()?;
@@ -877,6 +884,7 @@ fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigErr
         templates_dir,
         trigger_hours,
         send_concurrency,
+        sweep_db_retry_seconds,
         pg_bin,
         metrics_listen,
         trusted_proxies,

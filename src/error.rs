@@ -16,6 +16,8 @@ pub enum ErrorCode {
     NotFound,
     /// A limit was exceeded (page size, query depth, body size, login attempts).
     LimitExceeded,
+    /// The thing is busy: e.g. a notification attempt whose sweep is still sending it.
+    InFlight,
     /// The service cannot serve now (database down).
     Unavailable,
     /// A fault of ours; details are logged, not shown.
@@ -31,6 +33,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::InFlight => "ATTEMPT_IN_FLIGHT",
             ErrorCode::Unavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL_SERVER_ERROR",
         }
@@ -44,6 +47,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::InFlight => StatusCode::CONFLICT,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -209,11 +209,22 @@ async fn send_notifications(
     let result = async {
         let sender =
             Sender::new(pool, settings.clone()).map_err(|e| StartError::Other(e.to_string()))?;
-        let report = commands::send_notifications(&sender, args.as_of, args.dry_run)
-            .await
-            .map_err(|e| StartError::Other(e.to_string()))?;
-        print!("{}", commands::summary(&report, &settings, args.dry_run));
-        Ok(())
+        match commands::send_notifications(&sender, args.as_of, args.dry_run).await {
+            Ok(report) => {
+                print!("{}", commands::summary(&report, &settings, args.dry_run));
+                Ok(())
+            }
+            Err(policy_notification::notification::sender::SenderError::GaveUp {
+                error,
+                report,
+            }) => {
+                print!("{}", commands::summary(&report, &settings, args.dry_run));
+                Err(StartError::Other(format!(
+                    "the sweep gave up after database errors ({error}); the next sweep takes up what it did not reach"
+                )))
+            }
+            Err(e) => Err(StartError::Other(e.to_string())),
+        }
     }
     .await;
     database.shutdown().await;

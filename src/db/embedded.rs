@@ -209,6 +209,12 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Starts the server again after [`Self::stop`], on the same port with the same options
+    /// (a restart in two steps, so that callers can keep it down a while).
+    pub fn start_again(&self) -> Result<(), EmbeddedError> {
+        self.pg_ctl_start()
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join(program));
         cmd.stdin(Stdio::null());

@@ -38,6 +38,29 @@ pub struct NotificationAttempt {
     pub recorded_at: chrono::DateTime<chrono::Utc>,
     /// Provider that answered (for attempts that reached one).
     pub provider: Option<String>,
+    /// For an unknown outcome (status 6): still in flight (its sweep is alive: cannot be
+    /// settled), interrupted (the sweep died while sending) or no answer (the provider timed
+    /// out or answered unreadably).
+    pub unknown_kind: Option<UnknownOutcomeKind>,
+    /// Until when the sweep sending an attempt in flight vouches for it (renewed while alive).
+    pub lease_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The sweep that made the attempt.
+    pub sweep_id: Option<String>,
+    /// The operator who settled it (`MARK_SENT` / `RELEASE`), if one did.
+    pub settled_by: Option<String>,
+    /// When it was settled.
+    pub settled_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What is known about an unknown outcome.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownOutcomeKind {
+    /// The sweep sending it is alive and may still get the answer: wait.
+    InFlight,
+    /// The sweep stopped (crash, kill, lost database) while the request was out.
+    Interrupted,
+    /// The provider did not answer in time, or answered unreadably.
+    NoAnswer,
 }
 
 impl From<HistoryRow> for NotificationAttempt {
@@ -55,6 +78,16 @@ impl From<HistoryRow> for NotificationAttempt {
             details: r.details,
             recorded_at: r.at,
             provider: r.provider,
+            unknown_kind: match r.unknown_kind.as_deref() {
+                Some("in_flight") => Some(UnknownOutcomeKind::InFlight),
+                Some("interrupted") => Some(UnknownOutcomeKind::Interrupted),
+                Some("no_answer") => Some(UnknownOutcomeKind::NoAnswer),
+                _ => None,
+            },
+            lease_until: r.lease_until,
+            sweep_id: r.sweep_id,
+            settled_by: r.settled_by,
+            settled_at: r.settled_at,
         }
     }
 }
@@ -97,8 +130,11 @@ impl NotificationQuery {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Attempts whose outcome is unknown (status 6: a timeout, or a crash while sending),
-    /// oldest first. They are never retried automatically.
+    /// Attempts whose outcome is unknown (status 6), oldest first, each with its `unknownKind`:
+    /// `IN_FLIGHT` (a live sweep is sending it: leave it), `INTERRUPTED` (its sweep stopped while
+    /// sending) or `NO_ANSWER` (a timeout). They are never retried automatically; settle the
+    /// others with `settleNotificationOutcome` after checking the gateway's own records
+    /// (docs/operations.md).
     async fn unknown_notification_outcomes(
         &self,
         ctx: &Context<'_>,
@@ -116,7 +152,9 @@ impl NotificationQuery {
 #[Object]
 impl NotificationMutation {
     /// Settles an unknown outcome: `MARK_SENT` records the message as sent; `RELEASE` records it
-    /// as failed so that a later sweep sends it again. Returns the settled attempt.
+    /// as failed so that a later sweep sends it again. Refused with `ATTEMPT_IN_FLIGHT` while
+    /// the attempt's sweep is alive. The settlement is recorded with who and when. Returns the
+    /// settled attempt.
     async fn settle_notification_outcome(
         &self,
         ctx: &Context<'_>,

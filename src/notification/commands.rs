@@ -86,6 +86,46 @@ pub fn summary(report: &SweepReport, settings: &Settings, dry_run: bool) -> Stri
     if !any {
         let _ = writeln!(out, "nothing to send");
     }
+    if !report.late_days.is_empty() {
+        let days: Vec<String> = report
+            .late_days
+            .iter()
+            .map(|(e, d)| format!("{e} {d}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "caught up days no sweep had completed: {}",
+            days.join(", ")
+        );
+    }
+    let unrecorded = report.total("sent_unrecorded") + report.total("unrecorded");
+    let not_reached = report.total("not_reached");
+    if unrecorded + not_reached > 0 || report.stopped_at.is_some() {
+        let _ = writeln!(
+            out,
+            "stopped early: sent {} (recorded {}), sent but not recorded {}, attempted and not recorded {}, decided but not reached {}",
+            report.total("sent") + report.total("sent_unrecorded"),
+            report.total("sent"),
+            report.total("sent_unrecorded"),
+            report.total("unrecorded"),
+            not_reached
+        );
+        if let Some((event, after)) = report.stopped_at {
+            let _ = writeln!(
+                out,
+                "detection stopped at {event} after policy {after}; later events were not looked at"
+            );
+        }
+    }
+    match report.unknown_waiting {
+        Some(n) if n > 0 => {
+            let _ = writeln!(
+                out,
+                "unknown outcomes waiting for an operator: {n} (check the gateway's records, then mark sent or release: docs/operations.md)"
+            );
+        }
+        _ => {}
+    }
     if dry_run {
         for p in &report.planned {
             let _ = writeln!(
@@ -126,7 +166,11 @@ pub async fn send_test(
 /// A one-line description of a test outcome.
 pub fn describe(result: &ChainResult) -> String {
     match &result.outcome {
-        SendOutcome::Delivered => format!("delivered through {}", result.provider),
+        SendOutcome::Delivered => format!(
+            "delivered through {}{}",
+            result.provider,
+            result.failover_note()
+        ),
         SendOutcome::Failed(r) => format!("failed: {r}"),
         SendOutcome::Unknown(r) => format!("outcome unknown ({}): {r}", result.provider),
     }

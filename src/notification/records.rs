@@ -3,7 +3,7 @@
 //! that let a message go out at most once (DECISIONS 14, 18).
 
 use chrono::NaiveDate;
-use diesel::sql_types::{Array, Date, Int2, Int4, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, Date, Int2, Int4, Int8, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::events::{EventType, SENTINEL, SENTINEL_BEFORE, not_notified_sql};
@@ -146,25 +146,65 @@ struct IdRow {
     id: i32,
 }
 
-/// Claims (policy, event) for sending and records the attempt (detail status 6), committed
-/// before anything leaves: one statement, so claim and attempt row commit together. `None` when
-/// another sweep holds or settled it.
+/// A fresh id for an attempt's detail row, taken before the claim so that a claim whose commit
+/// was not confirmed (the connection broke) can be recognised as ours: see [`claimed_with`].
+pub async fn next_detail_id(conn: &mut AsyncPgConnection) -> Result<i32, DbError> {
+    let row: IdRow = diesel::sql_query(
+        "SELECT nextval(pg_get_serial_sequence('\"tblIndicationOfPolicyNotificationsDetails\"', 'id'))::int AS id",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// Whether the claim with attempt `detail_id` exists (it was committed): the answer to a claim
+/// whose connection broke before its result arrived.
+pub async fn claimed_with(conn: &mut AsyncPgConnection, detail_id: i32) -> Result<bool, DbError> {
+    let rows: Vec<IdRow> = diesel::sql_query(
+        "SELECT detail_id AS id FROM pn_notification_claim WHERE detail_id = $1 AND state = 6",
+    )
+    .bind::<Int4, _>(detail_id)
+    .load(conn)
+    .await?;
+    Ok(!rows.is_empty())
+}
+
+/// Who claims: the sweep's id and how long its lease lasts without a heartbeat.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub sweep_id: uuid::Uuid,
+    pub lease: std::time::Duration,
+}
+
+impl Owner {
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+}
+
+/// Claims (policy, event) for sending as attempt `detail_id` (from [`next_detail_id`]) and
+/// records the attempt (detail status 6), committed before anything leaves: one statement, so
+/// claim and attempt row commit together. The claim carries its owner (`sweep_id`) and a lease
+/// (`lease_until`) that the owner's heartbeat renews. `false` when another sweep holds or
+/// settled it.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     event: EventType,
     policy_id: i32,
     today: NaiveDate,
     note: &str,
-) -> Result<Option<i32>, DbError> {
+    detail_id: i32,
+    owner: Owner,
+) -> Result<bool, DbError> {
     let rows: Vec<IdRow> = diesel::sql_query(
-        "WITH ids AS (SELECT nextval(pg_get_serial_sequence( \
-                '\"tblIndicationOfPolicyNotificationsDetails\"', 'id'))::int AS id), \
-         c AS (INSERT INTO pn_notification_claim AS c \
-                (policy_id, notification_type, state, detail_id, claimed_on, claimed_at, updated_at) \
-             SELECT $1, $2, 6, ids.id, $3, now(), now() FROM ids \
+        "WITH c AS (INSERT INTO pn_notification_claim AS c \
+                (policy_id, notification_type, state, detail_id, claimed_on, claimed_at, updated_at, \
+                 sweep_id, lease_until) \
+             VALUES ($1, $2, 6, $6, $3, now(), now(), $7::uuid, now() + $8 * interval '1 millisecond') \
              ON CONFLICT (policy_id, notification_type) DO UPDATE \
                 SET state = 6, detail_id = EXCLUDED.detail_id, claimed_on = $3, \
-                    claimed_at = now(), updated_at = now(), provider = NULL \
+                    claimed_at = now(), updated_at = now(), provider = NULL, \
+                    sweep_id = EXCLUDED.sweep_id, lease_until = EXCLUDED.lease_until \
              WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
              RETURNING c.policy_id, c.detail_id), \
          i AS (INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
@@ -178,14 +218,31 @@ pub async fn claim(
     .bind::<Date, _>(today)
     .bind::<diesel::sql_types::Bool, _>(event.date_based())
     .bind::<Text, _>(note)
+    .bind::<Int4, _>(detail_id)
+    .bind::<Text, _>(owner.sweep_id.to_string())
+    .bind::<Int8, _>(owner.lease_ms())
     .load(conn)
     .await?;
-    Ok(rows.into_iter().next().map(|r| r.id))
+    Ok(!rows.is_empty())
+}
+
+/// Renews the lease of every claim of `owner` still in flight; returns how many.
+pub async fn heartbeat(conn: &mut AsyncPgConnection, owner: Owner) -> Result<usize, DbError> {
+    Ok(diesel::sql_query(
+        "UPDATE pn_notification_claim SET lease_until = now() + $2 * interval '1 millisecond' \
+         WHERE sweep_id = $1::uuid AND lease_until IS NOT NULL AND state = 6",
+    )
+    .bind::<Text, _>(owner.sweep_id.to_string())
+    .bind::<Int8, _>(owner.lease_ms())
+    .execute(conn)
+    .await?)
 }
 
 /// Records the outcome of a claimed attempt in one statement: sent → marker = now, status 1;
 /// failed → sentinel, status 4 (retried later); unknown → stays status 6 with the reason, for
-/// the operator.
+/// the operator. The lease ends. `note` is added to the provider in the detail text (the
+/// providers that failed before, see [`super::gateway::ChainResult::failover_note`]).
+/// Repeating it is harmless (the same values again).
 pub async fn record_outcome(
     conn: &mut AsyncPgConnection,
     event: EventType,
@@ -193,12 +250,13 @@ pub async fn record_outcome(
     detail_id: i32,
     provider: &str,
     outcome: &SendOutcome,
+    note: &str,
 ) -> Result<(), DbError> {
     let (status, claim_state, details, marker_sql) = match outcome {
         SendOutcome::Delivered => (
             DetailStatus::Sent,
             CLAIM_SENT,
-            format!("sent through {provider}"),
+            truncate(&format!("sent through {provider}{note}")),
             Some("now()"),
         ),
         SendOutcome::Failed(r) => (
@@ -210,7 +268,7 @@ pub async fn record_outcome(
         SendOutcome::Unknown(r) => (
             DetailStatus::Unknown,
             CLAIM_UNKNOWN,
-            truncate(&format!("outcome unknown ({provider}): {r}")),
+            truncate(&format!("outcome unknown ({provider}{note}): {r}")),
             None,
         ),
     };
@@ -224,8 +282,9 @@ pub async fn record_outcome(
     diesel::sql_query(format!(
         "WITH d AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
              SET \"Status\" = $1, details = $2 WHERE id = $3 RETURNING 1), \
-         c AS (UPDATE pn_notification_claim SET state = $5, provider = $6, updated_at = now() \
-             WHERE policy_id = $4 AND notification_type = $7 RETURNING 1) \
+         c AS (UPDATE pn_notification_claim SET state = $5, provider = $6, updated_at = now(), \
+                 lease_until = NULL \
+             WHERE policy_id = $4 AND notification_type = $7 AND detail_id = $3 RETURNING 1) \
          {last}"
     ))
     .bind::<Int2, _>(status.code())
@@ -266,6 +325,22 @@ pub struct HistoryRow {
     pub at: chrono::DateTime<chrono::Utc>,
     #[diesel(sql_type = Nullable<Text>)]
     pub provider: Option<String>,
+    /// For status 6: `in_flight` (its sweep's lease is alive), `interrupted` (the sweep died
+    /// with the request in flight: lease expired, or a leftover from before leases) or
+    /// `no_answer` (the provider did not answer in time, or unreadably); else `None`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub unknown_kind: Option<String>,
+    /// Until when the sweep vouches for an attempt in flight.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub lease_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The sweep that made the attempt (when it is the claim's current one).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub sweep_id: Option<String>,
+    /// Who settled the attempt, when an operator did.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub settled_by: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub settled_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Whose attempts to list.
@@ -284,9 +359,16 @@ pub enum HistoryOf<'a> {
 const HISTORY_SELECT: &str = "SELECT d.id, d.\"indicationID\" AS policy_id, \
     p.\"PolicyUUID\"::text AS policy_uuid, f.\"FamilyUUID\"::text AS family_uuid, \
     d.notification_type::text AS notification_type, d.\"Status\" AS status, d.details, \
-    d.\"ValidityFrom\" AS at, c.provider::text AS provider \
+    d.\"ValidityFrom\" AS at, c.provider::text AS provider, \
+    CASE WHEN d.\"Status\" = 6 THEN CASE WHEN c.lease_until > now() THEN 'in_flight' \
+        WHEN c.lease_until IS NOT NULL OR c.provider IS NULL THEN 'interrupted' \
+        ELSE 'no_answer' END END AS unknown_kind, \
+    CASE WHEN d.\"Status\" = 6 THEN c.lease_until END AS lease_until, \
+    c.sweep_id::text AS sweep_id, st.settled_by::text AS settled_by, st.settled_at \
     FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
     LEFT JOIN pn_notification_claim c ON c.detail_id = d.id \
+    LEFT JOIN LATERAL (SELECT s.settled_by, s.settled_at FROM pn_notification_settlement s \
+        WHERE s.detail_id = d.id ORDER BY s.id DESC LIMIT 1) st ON TRUE \
     LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
     LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL";
 
@@ -328,6 +410,26 @@ pub async fn unknown_outcomes(
     .await?)
 }
 
+/// Unknown outcomes waiting for an operator (status-6 claims whose sweep no longer vouches for
+/// them: interrupted or unanswered), and those still in flight.
+pub async fn unknown_counts(conn: &mut AsyncPgConnection) -> Result<(i64, i64), DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = Int8)]
+        waiting: i64,
+        #[diesel(sql_type = Int8)]
+        in_flight: i64,
+    }
+    let c: Counts = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE lease_until IS NULL OR lease_until <= now()) AS waiting, \
+                count(*) FILTER (WHERE lease_until > now()) AS in_flight \
+         FROM pn_notification_claim WHERE state = 6",
+    )
+    .get_result(conn)
+    .await?;
+    Ok((c.waiting, c.in_flight))
+}
+
 /// How an operator settles an unknown outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settlement {
@@ -342,6 +444,11 @@ pub enum Settlement {
 pub enum SettleError {
     #[error("attempt {0} does not exist, is not visible to you, or has no unknown outcome")]
     NotUnknown(i32),
+    #[error(
+        "attempt {0} is still in flight: its sweep is alive and may still get the gateway's \
+         answer (lease until {1}); settle it only once it is listed as interrupted"
+    )]
+    InFlight(i32, chrono::DateTime<chrono::Utc>),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -350,13 +457,14 @@ impl crate::error::UserFacing for SettleError {
     fn code(&self) -> crate::error::ErrorCode {
         match self {
             SettleError::NotUnknown(_) => crate::error::ErrorCode::NotFound,
+            SettleError::InFlight(..) => crate::error::ErrorCode::InFlight,
             SettleError::Db(e) => e.code(),
         }
     }
 
     fn user_message(&self) -> String {
         match self {
-            SettleError::NotUnknown(_) => self.to_string(),
+            SettleError::NotUnknown(_) | SettleError::InFlight(..) => self.to_string(),
             SettleError::Db(e) => e.user_message(),
         }
     }
@@ -374,6 +482,18 @@ struct UnknownRow {
     policy_id: i32,
     #[diesel(sql_type = Text)]
     notification_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    details: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct LeaseRow {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    lease_until: Option<chrono::DateTime<chrono::Utc>>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    alive: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    provider: Option<String>,
 }
 
 /// Settles the unknown attempt `detail_id` in one transaction; the settled row is returned.
@@ -388,7 +508,8 @@ pub async fn settle(
     let visible = visible.unwrap_or("TRUE").to_string();
     conn.transaction::<_, SettleError, _>(async move |c| {
         let row: Option<UnknownRow> = diesel::sql_query(format!(
-            "SELECT d.\"indicationID\" AS policy_id, d.notification_type::text AS notification_type \
+            "SELECT d.\"indicationID\" AS policy_id, d.notification_type::text AS notification_type, \
+                    d.details \
              FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
              LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
              LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL \
@@ -405,17 +526,38 @@ pub async fn settle(
         let row = row.ok_or(SettleError::NotUnknown(detail_id))?;
         let event = EventType::from_name(&row.notification_type)
             .ok_or(SettleError::NotUnknown(detail_id))?;
+        // The claim, locked against its sweep's heartbeat and outcome: a live lease means the
+        // request may still be answered, so neither settlement is safe.
+        let lease: Option<LeaseRow> = diesel::sql_query(
+            "SELECT lease_until, COALESCE(lease_until > now(), FALSE) AS alive, provider::text AS provider \
+             FROM pn_notification_claim WHERE detail_id = $1 FOR UPDATE",
+        )
+        .bind::<Int4, _>(detail_id)
+        .load::<LeaseRow>(c)
+        .await?
+        .into_iter()
+        .next();
+        if let Some(l) = &lease
+            && l.alive
+            && let Some(until) = l.lease_until
+        {
+            return Err(SettleError::InFlight(detail_id, until));
+        }
+        let kind = match &lease {
+            Some(l) if l.lease_until.is_none() && l.provider.is_some() => "no_answer",
+            _ => "interrupted",
+        };
         let (status, claim_state, details, marker_sql) = match how {
             Settlement::MarkSent => (
                 1i16,
                 CLAIM_SENT,
-                format!("marked as sent by {by}"),
+                format!("marked as sent by {by} at {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")),
                 "now()".to_string(),
             ),
             Settlement::Release => (
                 4i16,
                 CLAIM_RELEASED,
-                format!("released for another try by {by}"),
+                format!("released for another try by {by} at {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")),
                 SENTINEL.to_string(),
             ),
         };
@@ -429,12 +571,29 @@ pub async fn settle(
         .execute(c)
         .await?;
         diesel::sql_query(
-            "UPDATE pn_notification_claim SET state = $1, updated_at = now() \
+            "UPDATE pn_notification_claim SET state = $1, updated_at = now(), lease_until = NULL \
                  WHERE policy_id = $2 AND notification_type = $3",
         )
         .bind::<Int2, _>(claim_state)
         .bind::<Int4, _>(row.policy_id)
         .bind::<Text, _>(event.name())
+        .execute(c)
+        .await?;
+        diesel::sql_query(
+            "INSERT INTO pn_notification_settlement \
+                 (detail_id, policy_id, notification_type, settlement, settled_by, kind, previous_details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind::<Int4, _>(detail_id)
+        .bind::<Int4, _>(row.policy_id)
+        .bind::<Text, _>(event.name())
+        .bind::<Text, _>(match how {
+            Settlement::MarkSent => "mark_sent",
+            Settlement::Release => "release",
+        })
+        .bind::<Text, _>(&by)
+        .bind::<Text, _>(kind)
+        .bind::<Nullable<Text>, _>(&row.details)
         .execute(c)
         .await?;
         diesel::sql_query(format!(
@@ -452,4 +611,78 @@ pub async fn settle(
         Ok(settled)
     })
     .await
+}
+
+#[derive(diesel::QueryableByName)]
+struct DayRow {
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+}
+
+/// The days a sweep on `today` handles for the date-based `event`, ascending: `today`, and every
+/// earlier day no sweep completed, from the day the event type was first seen enabled (recorded
+/// now when it is first seen, unless `read_only`) and at most `window_days` back. The days are
+/// marked as not completed until [`complete_days`] says otherwise, so that a sweep that stops
+/// half-way leaves them to the next one.
+pub async fn pending_days(
+    conn: &mut AsyncPgConnection,
+    event: EventType,
+    today: NaiveDate,
+    window_days: i64,
+    read_only: bool,
+) -> Result<Vec<NaiveDate>, DbError> {
+    let window = i32::try_from(window_days.clamp(0, 3660)).unwrap_or(0);
+    if !read_only {
+        diesel::sql_query(
+            "INSERT INTO pn_event_enabled (notification_type, since) VALUES ($1, $2) \
+             ON CONFLICT (notification_type) DO NOTHING",
+        )
+        .bind::<Text, _>(event.name())
+        .bind::<Date, _>(today)
+        .execute(conn)
+        .await?;
+    }
+    let days: Vec<DayRow> = diesel::sql_query(
+        "SELECT day FROM (SELECT $2::date AS day UNION \
+             SELECT g::date FROM pn_event_enabled e, \
+                 generate_series(GREATEST(e.since, $2::date - $3::int), $2::date - 1, interval '1 day') g \
+             WHERE e.notification_type = $1 AND NOT EXISTS (SELECT 1 FROM pn_sender_day s \
+                 WHERE s.notification_type = $1 AND s.day = g::date)) x ORDER BY day",
+    )
+    .bind::<Text, _>(event.name())
+    .bind::<Date, _>(today)
+    .bind::<Int4, _>(window)
+    .load(conn)
+    .await?;
+    let days: Vec<NaiveDate> = days.into_iter().map(|d| d.day).collect();
+    if !read_only {
+        diesel::sql_query(
+            "DELETE FROM pn_sender_day WHERE notification_type = $1 AND day = ANY($2::date[])",
+        )
+        .bind::<Text, _>(event.name())
+        .bind::<Array<Date>, _>(&days)
+        .execute(conn)
+        .await?;
+    }
+    Ok(days)
+}
+
+/// Records that the sweep `sweep_id` completed `event` on each of `days`.
+pub async fn complete_days(
+    conn: &mut AsyncPgConnection,
+    event: EventType,
+    days: &[NaiveDate],
+    sweep_id: uuid::Uuid,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "INSERT INTO pn_sender_day (notification_type, day, sweep_id) \
+         SELECT $1, d, $3::uuid FROM unnest($2::date[]) d \
+         ON CONFLICT (notification_type, day) DO UPDATE SET completed_at = now(), sweep_id = EXCLUDED.sweep_id",
+    )
+    .bind::<Text, _>(event.name())
+    .bind::<Array<Date>, _>(days)
+    .bind::<Text, _>(sweep_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -41,6 +41,10 @@ pub async fn run(
     sweep_at_start: bool,
 ) {
     tracing::info!(hours = %hours, timezone = %tz.name(), "notification scheduler started");
+    // The gauge and the warning from the start, not only after the first sweep.
+    if let Err(e) = sender.check_unknown_outcomes().await {
+        tracing::warn!(error = %e, "unknown notification outcomes not counted");
+    }
     if sweep_at_start {
         sweep(&sender, &stop).await;
     }
@@ -71,8 +75,18 @@ async fn sweep(sender: &Sender, stop: &watch::Receiver<bool>) {
         stop: Some(stop.clone()),
         ..Default::default()
     };
-    if let Err(e) = sender.sweep(opts).await {
-        tracing::error!(error = %e, "scheduled sweep failed; the next trigger hour retries");
+    match sender.sweep(opts).await {
+        Ok(_) => {}
+        Err(super::sender::SenderError::GaveUp { error, report }) => tracing::error!(
+            %error,
+            sent = report.total("sent"),
+            sent_unrecorded = report.total("sent_unrecorded"),
+            not_reached = report.total("not_reached"),
+            "scheduled sweep gave up after database errors; the next trigger hour takes up the rest"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "scheduled sweep failed; the next trigger hour retries")
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! or a second sweep never sends a message twice (DECISIONS 16–18).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use futures::StreamExt;
@@ -32,6 +32,125 @@ pub enum SenderError {
     Gateway(#[from] GatewayError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The database stayed unreachable past the retry bound: the report says what the sweep
+    /// did before it gave up.
+    #[error("the sweep gave up after database errors: {error}")]
+    GaveUp {
+        error: String,
+        report: Box<SweepReport>,
+    },
+}
+
+/// How long the sender waits out database errors (connection lost, server restarting): waits
+/// start at `first`, double up to `max`, and an operation gives up once waiting longer would
+/// pass `give_up_after` since its first failure.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub first: Duration,
+    pub max: Duration,
+    pub give_up_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first: Duration::from_millis(250),
+            max: Duration::from_secs(10),
+            give_up_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The backoff state of one database operation.
+struct Backoff {
+    policy: RetryPolicy,
+    next: Duration,
+    started: Option<Instant>,
+    attempt: u32,
+}
+
+impl Backoff {
+    fn new(policy: RetryPolicy) -> Self {
+        Backoff {
+            policy,
+            next: policy.first,
+            started: None,
+            attempt: 0,
+        }
+    }
+
+    /// After a failure: waits and returns `true` when the error is worth another try, `false`
+    /// when it is not (a fault of the statement) or the bound is reached.
+    async fn wait(&mut self, e: &DbError, what: &'static str) -> bool {
+        if !transient(e) {
+            return false;
+        }
+        let started = *self.started.get_or_insert_with(Instant::now);
+        if started.elapsed() + self.next > self.policy.give_up_after {
+            tracing::error!(operation = what, attempts = self.attempt + 1, error = %e, "database still failing: giving up");
+            return false;
+        }
+        self.attempt += 1;
+        tracing::warn!(operation = what, attempt = self.attempt, wait_ms = self.next.as_millis() as u64, error = %e, "database error: retrying after a pause");
+        metrics::counter!("pn_sweep_db_retries_total", "operation" => what).increment(1);
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 2).min(self.policy.max);
+        true
+    }
+}
+
+/// Whether a database error is the connection's or the server's (worth waiting out), not the
+/// statement's.
+fn transient(e: &DbError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        DbError::Connect(_) | DbError::Pool(_) => true,
+        DbError::Query(Error::BrokenTransactionManager) => true,
+        DbError::Query(Error::DatabaseError(kind, info)) => match kind {
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure => true,
+            _ => {
+                let m = info.message().to_ascii_lowercase();
+                [
+                    "terminating connection",
+                    "connection",
+                    "shutting down",
+                    "starting up",
+                    "recovery mode",
+                    "deadlock detected",
+                    "server closed",
+                ]
+                .iter()
+                .any(|w| m.contains(w))
+            }
+        },
+        _ => false,
+    }
+}
+
+/// Runs `$body` (an async expression over `$c: &mut AsyncPgConnection`, a connection from the
+/// sender's pool) until it succeeds, waiting out transient database errors with `$backoff`.
+macro_rules! retrying {
+    ($sender:expr, $what:expr, |$c:ident| $body:expr) => {{
+        let mut backoff = Backoff::new($sender.retry);
+        loop {
+            let r: Result<_, DbError> = async {
+                let mut conn = $sender.pool.get().await.map_err(DbError::from)?;
+                let $c: &mut diesel_async::AsyncPgConnection = &mut conn;
+                $body.await
+            }
+            .await;
+            match r {
+                Ok(v) => break Ok(v),
+                Err(e) => {
+                    if !backoff.wait(&e, $what).await {
+                        break Err(e);
+                    }
+                }
+            }
+        }
+    }};
 }
 
 /// How to run a sweep.
@@ -65,6 +184,17 @@ pub struct SweepReport {
     pub counts: BTreeMap<(EventType, &'static str), u64>,
     pub planned: Vec<Planned>,
     pub seconds: f64,
+    /// Unknown outcomes waiting for an operator after the sweep (interrupted or unanswered,
+    /// of every sweep so far), when it could be counted.
+    pub unknown_waiting: Option<i64>,
+    /// Where detection stopped when the sweep gave up: the event and the last policy done.
+    pub stopped_at: Option<(EventType, i32)>,
+    /// Earlier days of date events this sweep caught up (not completed by an earlier sweep).
+    pub late_days: Vec<(EventType, NaiveDate)>,
+    /// The days of each date event that detection went through.
+    pub detected_days: Vec<(EventType, Vec<NaiveDate>)>,
+    /// Whether detection went through every enabled event (no stop, no giving up).
+    pub detected_all: bool,
 }
 
 impl SweepReport {
@@ -98,6 +228,44 @@ pub struct Sender {
     settings: Arc<Settings>,
     catalogs: Arc<Catalogs>,
     chain: Arc<GatewayChain>,
+    lease: Duration,
+    heartbeat: Duration,
+    retry: RetryPolicy,
+}
+
+/// The default lease of a claim and the heartbeat period renewing it.
+pub const LEASE: Duration = Duration::from_secs(60);
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// One sweep's shared state: its owner id, and the first database error it gave up on.
+struct Run {
+    owner: records::Owner,
+    gave_up: Mutex<Option<String>>,
+}
+
+impl Run {
+    fn gave_up(&self) -> bool {
+        self.gave_up.lock().map(|g| g.is_some()).unwrap_or(true)
+    }
+
+    fn give_up(&self, e: &DbError) {
+        if let Ok(mut g) = self.gave_up.lock()
+            && g.is_none()
+        {
+            *g = Some(e.to_string());
+        }
+    }
+}
+
+/// Aborts the heartbeat task when the sweep ends, however it ends (dropped included).
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            h.abort();
+        }
+    }
 }
 
 impl Sender {
@@ -118,12 +286,49 @@ impl Sender {
         catalogs: Catalogs,
         chain: GatewayChain,
     ) -> Self {
+        let retry = RetryPolicy {
+            give_up_after: Duration::from_secs(settings.service.sweep_db_retry_seconds),
+            ..RetryPolicy::default()
+        };
         Sender {
             pool,
             settings,
             catalogs: Arc::new(catalogs),
             chain: Arc::new(chain),
+            lease: LEASE,
+            heartbeat: HEARTBEAT,
+            retry,
         }
+    }
+
+    /// The same sender with another claim lease and heartbeat period (tests, tools).
+    pub fn with_lease(mut self, lease: Duration, heartbeat: Duration) -> Self {
+        self.lease = lease;
+        self.heartbeat = heartbeat.min(lease);
+        self
+    }
+
+    /// The same sender with another retry policy for database errors.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Counts the unknown outcomes waiting for an operator, sets the
+    /// `pn_unknown_outcomes_waiting` gauge and warns when there are any.
+    pub async fn check_unknown_outcomes(&self) -> Result<i64, DbError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let (waiting, in_flight) = records::unknown_counts(&mut conn).await?;
+        metrics::gauge!("pn_unknown_outcomes_waiting").set(waiting as f64);
+        if waiting > 0 {
+            tracing::warn!(
+                waiting,
+                in_flight,
+                "unknown notification outcomes wait for an operator: check the gateway's records, \
+                 then settleNotificationOutcome MARK_SENT or RELEASE (docs/operations.md)"
+            );
+        }
+        Ok(waiting)
     }
 
     /// The provider chain.
@@ -143,10 +348,38 @@ impl Sender {
         let today = opts.as_of.unwrap_or_else(|| self.today());
         let span = tracing::info_span!("sweep", as_of = %today, dry_run = opts.dry_run);
         let started = Instant::now();
+        let run = Run {
+            owner: records::Owner {
+                sweep_id: uuid::Uuid::new_v4(),
+                lease: self.lease,
+            },
+            gave_up: Mutex::new(None),
+        };
         let result = self
-            .sweep_inner(today, &opts)
+            .sweep_inner(today, &opts, &run)
             .instrument(span.clone())
             .await;
+        // After giving up on the database, counting would only wait for it again.
+        let waiting = if opts.dry_run || run.gave_up() {
+            None
+        } else {
+            self.check_unknown_outcomes()
+                .instrument(span.clone())
+                .await
+                .map_err(|e| tracing::warn!(error = %e, "unknown outcomes not counted"))
+                .ok()
+        };
+        let result = result.map(|mut r| {
+            r.unknown_waiting = waiting;
+            r
+        });
+        let result = match (result, run.gave_up.lock().ok().and_then(|g| g.clone())) {
+            (Ok(report), Some(error)) => Err(SenderError::GaveUp {
+                error,
+                report: Box::new(report),
+            }),
+            (other, _) => other,
+        };
         let seconds = started.elapsed().as_secs_f64();
         metrics::histogram!("pn_sweep_duration_seconds", "dry_run" => opts.dry_run.to_string())
             .record(seconds);
@@ -157,29 +390,42 @@ impl Sender {
                 sent = r.total("sent"),
                 failed = r.total("failed"),
                 unknown = r.total("unknown"),
+                unknown_waiting = r.unknown_waiting.unwrap_or_default(),
+                late_days = r.late_days.len(),
                 "sweep finished"
             ),
             Err(e) => tracing::error!(seconds, error = %e, "sweep stopped"),
         }
-        result.map(|mut r| {
-            r.seconds = seconds;
-            r
-        })
+        match result {
+            Ok(mut r) => {
+                r.seconds = seconds;
+                Ok(r)
+            }
+            Err(SenderError::GaveUp { error, mut report }) => {
+                report.seconds = seconds;
+                Err(SenderError::GaveUp { error, report })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// One sweep as a pipeline: a producer detects and decides chunk by chunk (its rejections
     /// written by a recorder on a second connection), handing the messages to send over a
     /// bounded channel; the consumer sends them with bounded concurrency meanwhile. Detection of
     /// the next chunk thus overlaps sending of the current one, and memory stays bounded by the
-    /// channels. At most `send_concurrency` + 2 connections are in use.
+    /// channels. At most `send_concurrency` + 3 connections are in use (the heartbeat's briefly).
     async fn sweep_inner(
         &self,
         today: NaiveDate,
         opts: &SweepOptions,
+        run: &Run,
     ) -> Result<SweepReport, SenderError> {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Message>(CHUNK as usize);
-        let (produced, consumed) =
-            tokio::join!(self.produce(today, opts, tx), self.consume(today, opts, rx));
+        let _heartbeat = AbortOnDrop((!opts.dry_run).then(|| self.spawn_heartbeat(run.owner)));
+        let (tx, rx) = tokio::sync::mpsc::channel::<(Message, NaiveDate)>(CHUNK as usize);
+        let (produced, consumed) = tokio::join!(
+            self.produce(today, opts, run, tx),
+            self.consume(opts, run, rx)
+        );
         // A failed producer still lets the consumer send what was already decided; a failed
         // consumer drops the channel, which stops the producer at its next message.
         let mut report = produced?;
@@ -187,7 +433,49 @@ impl Sender {
         for (key, n) in sent.counts {
             *report.counts.entry(key).or_default() += n;
         }
+        // A day counts as completed only when everything of it was decided and settled.
+        let unfinished = [
+            "not_started",
+            "not_reached",
+            "sent_unrecorded",
+            "unrecorded",
+        ]
+        .iter()
+        .map(|o| report.total(o))
+        .sum::<u64>();
+        if !opts.dry_run && report.detected_all && unfinished == 0 && !run.gave_up() {
+            for (event, days) in &report.detected_days {
+                if let Err(e) = retrying!(self, "complete_days", |c| records::complete_days(
+                    c,
+                    *event,
+                    days,
+                    run.owner.sweep_id
+                )) {
+                    run.give_up(&e);
+                }
+            }
+        }
         Ok(report)
+    }
+
+    /// Renews the lease of this sweep's claims in flight every `heartbeat`, until aborted; a
+    /// failed renewal is logged and tried again at the next beat.
+    fn spawn_heartbeat(&self, owner: records::Owner) -> tokio::task::JoinHandle<()> {
+        let pool = self.pool.clone();
+        let every = self.heartbeat;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let r = async {
+                    let mut c = pool.get().await.map_err(DbError::from)?;
+                    records::heartbeat(&mut c, owner).await
+                }
+                .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "claim heartbeat failed; the next beat retries");
+                }
+            }
+        })
     }
 
     /// Detects and decides every enabled event; passes the messages to send to `tx` (or lists
@@ -197,12 +485,13 @@ impl Sender {
         &self,
         today: NaiveDate,
         opts: &SweepOptions,
-        tx: tokio::sync::mpsc::Sender<Message>,
+        run: &Run,
+        tx: tokio::sync::mpsc::Sender<(Message, NaiveDate)>,
     ) -> Result<SweepReport, SenderError> {
         let (rtx, rrx) = tokio::sync::mpsc::channel::<Rejections>(2);
         let (detected, recorded) = tokio::join!(
-            self.detect(today, opts, tx, rtx),
-            self.record_rejections(today, rrx)
+            self.detect(today, opts, run, tx, rtx),
+            self.record_rejections(run, rrx)
         );
         let report = detected?;
         recorded?;
@@ -212,16 +501,17 @@ impl Sender {
     /// Writes the rejections from `rx`, a chunk per transaction.
     async fn record_rejections(
         &self,
-        today: NaiveDate,
+        run: &Run,
         mut rx: tokio::sync::mpsc::Receiver<Rejections>,
     ) -> Result<(), SenderError> {
-        let mut conn = None;
-        while let Some((event, rejects)) = rx.recv().await {
-            let c = match &mut conn {
-                Some(c) => c,
-                None => conn.insert(self.pool.get().await.map_err(DbError::from)?),
-            };
-            records::record_rejections(c, event, today, &rejects).await?;
+        while let Some((event, day, rejects)) = rx.recv().await {
+            let r = retrying!(self, "record_rejections", |c| records::record_rejections(
+                c, event, day, &rejects
+            ));
+            if let Err(e) = r {
+                run.give_up(&e);
+                return Ok(());
+            }
             for (_, status, _) in &rejects {
                 metrics::counter!("pn_notifications_total", "event" => event.name(), "gateway" => "none", "outcome" => status.label()).increment(1);
             }
@@ -234,7 +524,8 @@ impl Sender {
         &self,
         today: NaiveDate,
         opts: &SweepOptions,
-        tx: tokio::sync::mpsc::Sender<Message>,
+        run: &Run,
+        tx: tokio::sync::mpsc::Sender<(Message, NaiveDate)>,
         rejections: tokio::sync::mpsc::Sender<Rejections>,
     ) -> Result<SweepReport, SenderError> {
         let mut report = SweepReport {
@@ -243,83 +534,129 @@ impl Sender {
         };
         let settings = &self.settings;
         let tz = settings.service.timezone.name().to_string();
-        let ctx = Context {
-            today,
-            settings,
-            catalogs: &self.catalogs,
-        };
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let module = &settings.module;
+        let window = module
+            .policy_activation_relevance_maximum_days_timedelta
+            .max(module.policy_renewal_relevance_maximum_days_timedelta);
         for event in EventType::ALL {
-            if !event.enabled(&settings.module.eligible_notification_types) {
+            if !event.enabled(&module.eligible_notification_types) {
                 continue;
             }
-            let mut after = 0;
-            loop {
-                if stop_requested(opts) {
-                    tracing::info!("stopping: shutdown requested");
-                    return Ok(report);
-                }
-                let chunk =
-                    detect_chunk(&mut conn, event, &settings.module, today, &tz, after, CHUNK)
-                        .await?;
-                let Some(last) = chunk.last() else { break };
-                after = last.policy_id;
-                let mut rejects = Vec::new();
-                let mut sends = Vec::new();
-                for c in &chunk {
-                    match decide(event, c, &ctx) {
-                        Decision::Send(m) => sends.push(m),
-                        Decision::Reject { status, reason } => {
-                            rejects.push((c.policy_id, status, reason))
-                        }
-                    }
-                }
-                for (_, status, _) in &rejects {
-                    report.add(event, status.label());
-                }
-                if opts.dry_run {
-                    for m in sends {
-                        report.add(event, "would_send");
-                        report.planned.push(Planned {
-                            event,
-                            policy_id: m.policy_id,
-                            phone: mask_phone(&m.phone),
-                            language: m.language,
-                            text: m.text,
-                        });
-                    }
-                    continue;
-                }
-                if !rejects.is_empty() && rejections.send((event, rejects)).await.is_err() {
-                    // The recorder stopped (its error is reported by the sweep).
-                    return Ok(report);
-                }
-                for m in sends {
-                    if tx.send(m).await.is_err() {
-                        // The consumer stopped (its error is reported by the sweep).
+            // Date events: today and every earlier day not completed yet (no missed day).
+            let days = if event.date_based() {
+                match retrying!(self, "pending_days", |c| records::pending_days(
+                    c,
+                    event,
+                    today,
+                    window,
+                    opts.dry_run
+                )) {
+                    Ok(days) => days,
+                    Err(e) => {
+                        run.give_up(&e);
+                        report.stopped_at = Some((event, 0));
                         return Ok(report);
                     }
                 }
+            } else {
+                vec![today]
+            };
+            for &day in &days {
+                if day < today {
+                    tracing::info!(event = event.name(), %day, "catching up a day not completed");
+                    report.late_days.push((event, day));
+                }
+                let ctx = Context {
+                    today: day,
+                    settings,
+                    catalogs: &self.catalogs,
+                };
+                let mut after = 0;
+                loop {
+                    if stop_requested(opts) {
+                        tracing::info!("stopping: shutdown requested");
+                        return Ok(report);
+                    }
+                    if run.gave_up() {
+                        report.stopped_at = Some((event, after));
+                        return Ok(report);
+                    }
+                    // Detection resumes from the last key it finished: a chunk that failed is
+                    // read again from the same key, so nothing is decided twice in one sweep.
+                    let chunk = match retrying!(self, "detect", |c| detect_chunk(
+                        c, event, module, day, &tz, after, CHUNK
+                    )) {
+                        Ok(chunk) => chunk,
+                        Err(e) => {
+                            run.give_up(&e);
+                            report.stopped_at = Some((event, after));
+                            return Ok(report);
+                        }
+                    };
+                    let Some(last) = chunk.last() else { break };
+                    after = last.policy_id;
+                    let mut rejects = Vec::new();
+                    let mut sends = Vec::new();
+                    for c in &chunk {
+                        match decide(event, c, &ctx) {
+                            Decision::Send(m) => sends.push(m),
+                            Decision::Reject { status, reason } => {
+                                rejects.push((c.policy_id, status, reason))
+                            }
+                        }
+                    }
+                    for (_, status, _) in &rejects {
+                        report.add(event, status.label());
+                    }
+                    if opts.dry_run {
+                        for m in sends {
+                            report.add(event, "would_send");
+                            report.planned.push(Planned {
+                                event,
+                                policy_id: m.policy_id,
+                                phone: mask_phone(&m.phone),
+                                language: m.language,
+                                text: m.text,
+                            });
+                        }
+                        continue;
+                    }
+                    if !rejects.is_empty() && rejections.send((event, day, rejects)).await.is_err()
+                    {
+                        // The recorder stopped (its error is reported by the sweep).
+                        return Ok(report);
+                    }
+                    for m in sends {
+                        if tx.send((m, day)).await.is_err() {
+                            // The consumer stopped (its error is reported by the sweep).
+                            return Ok(report);
+                        }
+                    }
+                }
+            }
+            if event.date_based() {
+                report.detected_days.push((event, days));
             }
         }
+        report.detected_all = true;
         Ok(report)
     }
 
     /// Sends the messages from `rx` with bounded concurrency; counts their outcomes.
     async fn consume(
         &self,
-        today: NaiveDate,
         opts: &SweepOptions,
-        rx: tokio::sync::mpsc::Receiver<Message>,
+        run: &Run,
+        rx: tokio::sync::mpsc::Receiver<(Message, NaiveDate)>,
     ) -> Result<SweepReport, SenderError> {
         let mut report = SweepReport::default();
         let concurrency = self.settings.service.send_concurrency.max(1);
         let messages =
             futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
         let outcomes = messages
-            .map(|m| {
+            .map(|(m, day)| {
                 let event = m.event;
-                async move { (event, self.deliver(m, today, opts).await) }
+                async move { (event, self.deliver(m, day, opts, run).await) }
             })
             .buffer_unordered(concurrency);
         let mut outcomes = std::pin::pin!(outcomes);
@@ -339,31 +676,58 @@ impl Sender {
         Ok(report)
     }
 
-    /// Claims, sends and settles one message; returns the outcome label.
+    /// Claims, sends and settles one message; returns the outcome label. Database errors are
+    /// waited out ([`RetryPolicy`]); when the sweep gives up, a message not yet claimed is
+    /// `not_reached`, and one whose outcome could not be written is `sent_unrecorded` (the
+    /// gateway took it) or `unrecorded`: its claim stays in doubt (status 6) and is listed as
+    /// interrupted once its lease expires.
     async fn deliver(
         &self,
         m: Message,
         today: NaiveDate,
         opts: &SweepOptions,
+        run: &Run,
     ) -> Result<&'static str, SenderError> {
         if stop_requested(opts) {
             return Ok("not_started");
         }
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        if run.gave_up() {
+            return Ok("not_reached");
+        }
         let note = format!(
             "in flight since {} ({} chain: {})",
             chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"),
             m.language,
             self.chain.names().join(" > ")
         );
-        let Some(detail_id) = records::claim(&mut conn, m.event, m.policy_id, today, &note).await?
-        else {
-            return Ok("claimed_elsewhere");
+        let detail_id = match retrying!(self, "claim", |c| records::next_detail_id(c)) {
+            Ok(id) => id,
+            Err(e) => {
+                run.give_up(&e);
+                return Ok("not_reached");
+            }
         };
-        // Return the connection while waiting for the gateway.
-        drop(conn);
+        // A claim whose answer was lost with the connection may have committed: it is ours
+        // when a claim with our fresh attempt id exists (no other claim can hold that id).
+        let mut tried = false;
+        let claimed = retrying!(self, "claim", |c| async {
+            if tried && records::claimed_with(c, detail_id).await? {
+                return Ok(true);
+            }
+            tried = true;
+            records::claim(c, m.event, m.policy_id, today, &note, detail_id, run.owner).await
+        });
+        match claimed {
+            Ok(true) => {}
+            Ok(false) => return Ok("claimed_elsewhere"),
+            Err(e) => {
+                run.give_up(&e);
+                return Ok("not_reached");
+            }
+        }
         let result = self.chain.send(&m.phone, &m.text).await;
         let label = result.outcome.label();
+        let failover = result.failover_note();
         tracing::info!(
             event = m.event.name(),
             policy_id = m.policy_id,
@@ -376,16 +740,28 @@ impl Sender {
             tracing::warn!(policy_id = m.policy_id, event = m.event.name(), %reason, "outcome unknown: left for the operator (status 6)");
         }
         metrics::counter!("pn_notifications_total", "event" => m.event.name(), "gateway" => result.provider.clone(), "outcome" => label).increment(1);
-        let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        records::record_outcome(
-            &mut conn,
+        let recorded = retrying!(self, "record_outcome", |c| records::record_outcome(
+            c,
             m.event,
             m.policy_id,
             detail_id,
             &result.provider,
             &result.outcome,
-        )
-        .await?;
+            &failover,
+        ));
+        if let Err(e) = recorded {
+            run.give_up(&e);
+            tracing::error!(
+                policy_id = m.policy_id,
+                event = m.event.name(),
+                outcome = label,
+                "outcome not recorded: the attempt stays in doubt (status 6)"
+            );
+            return Ok(match result.outcome {
+                SendOutcome::Delivered => "sent_unrecorded",
+                _ => "unrecorded",
+            });
+        }
         Ok(label)
     }
 
@@ -396,7 +772,7 @@ impl Sender {
 }
 
 /// One chunk's rejected candidates of one event: (policy, status, reason).
-type Rejections = (EventType, Vec<(i32, DetailStatus, String)>);
+type Rejections = (EventType, NaiveDate, Vec<(i32, DetailStatus, String)>);
 
 /// Whether the service asked the sweep to stop.
 fn stop_requested(opts: &SweepOptions) -> bool {
@@ -411,6 +787,9 @@ pub fn outcome_labels() -> Vec<&'static str> {
         "unknown",
         "claimed_elsewhere",
         "not_started",
+        "sent_unrecorded",
+        "unrecorded",
+        "not_reached",
         "would_send",
     ];
     for s in [

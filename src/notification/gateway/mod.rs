@@ -106,6 +106,33 @@ pub struct ChainResult {
     pub provider: String,
     /// The final outcome; `Failed` joins every provider's reason.
     pub outcome: SendOutcome,
+    /// The providers that definitely failed before the final one answered, each as
+    /// `"<provider>: <reason>"`, in order (empty when the first provider answered).
+    pub failed_before: Vec<String>,
+}
+
+impl ChainResult {
+    /// `" after eGASMSGateway failed: HTTP 500: …"` when earlier providers failed, else `""`:
+    /// what a detail row of a failed-over attempt adds to its provider.
+    pub fn failover_note(&self) -> String {
+        if self.failed_before.is_empty()
+            || !matches!(
+                self.outcome,
+                SendOutcome::Delivered | SendOutcome::Unknown(_)
+            )
+        {
+            return String::new();
+        }
+        let parts: Vec<String> = self
+            .failed_before
+            .iter()
+            .map(|r| match r.split_once(": ") {
+                Some((name, reason)) => format!("{name} failed: {reason}"),
+                None => format!("{r} failed"),
+            })
+            .collect();
+        format!(" after {}", parts.join("; "))
+    }
 }
 
 /// The providers in configured order.
@@ -191,6 +218,7 @@ impl GatewayChain {
                     return ChainResult {
                         provider: last,
                         outcome,
+                        failed_before: reasons,
                     };
                 }
             }
@@ -198,6 +226,7 @@ impl GatewayChain {
         ChainResult {
             provider: last,
             outcome: SendOutcome::Failed(reasons.join("; ")),
+            failed_before: Vec::new(),
         }
     }
 }
