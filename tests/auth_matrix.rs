@@ -4,6 +4,8 @@
 //! below with the reason it is open, so a new field cannot ship unguarded.
 mod support;
 
+use support::frontend_doc;
+
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
@@ -245,18 +247,6 @@ async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
             "/metrics as {who}: {status}"
         );
     }
-}
-
-fn frontend_doc(name: &str, vars: &[(&str, &str)]) -> String {
-    let path = format!(
-        "{}/tests/fixtures/frontend/{name}.graphql",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (k, v) in vars {
-        text = text.replace(&format!("@@{k}@@"), v);
-    }
-    text
 }
 
 /// The "another district" column: an officer of district D1 asks every field that takes a

@@ -13,21 +13,7 @@ const BASE: &str = include_str!("fixtures/families_base.sql");
 const RIGHTS: [i32; 4] = [101001, 101002, 101003, 101004];
 const D1_UUID: &str = "00000000-0000-0000-0000-0000000000d1";
 
-fn doc(name: &str, vars: &[(&str, &str)]) -> String {
-    let path = format!(
-        "{}/tests/fixtures/frontend/{name}.graphql",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    for (k, v) in vars {
-        text = text.replace(&format!("@@{k}@@"), v);
-    }
-    assert!(
-        !text.contains("@@"),
-        "unfilled placeholder in {name}: {text}"
-    );
-    text
-}
+use support::frontend_doc as doc;
 
 struct Env {
     db: TestDb,

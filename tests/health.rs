@@ -3,7 +3,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use policy_notification::config::ConfigSources;
 use policy_notification::{db, runtime};
 use support::TestDb;
@@ -54,19 +53,7 @@ async fn health_is_200_while_the_database_answers_and_503_once_it_refuses_connec
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "ok");
 
-    let mut admin = AsyncPgConnection::establish(&support::url_for("postgres"))
-        .await
-        .unwrap();
-    // Take the database away: no new connections, and the open ones are cut. (Not DROP DATABASE:
-    // its checkpoint can take a minute on a busy test cluster.)
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false;
-             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
-            name = db.name
-        ))
-        .await
-        .unwrap();
+    db.cut_off().await;
 
     let (status, body) = health(&base).await;
     assert_eq!(status, 503);

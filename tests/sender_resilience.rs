@@ -595,7 +595,6 @@ fn binary() -> std::process::Command {
 /// rest, none twice. A run that leaves an unanswered attempt says so in its summary and at WARN.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_line_sweep_says_what_it_did_and_what_waits() {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
     let db = sender_db().await;
     let fake = FakeEga::start(Mode::Slow).await;
     let dir = TempDir::new();
@@ -630,17 +629,7 @@ async fn the_command_line_sweep_says_what_it_did_and_what_waits() {
         .spawn()
         .unwrap();
     wait_for(120, "the first sends", || fake.count() >= 3).await;
-    let mut admin = AsyncPgConnection::establish(&support::url_for("postgres"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false;
-             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
-            name = db.name
-        ))
-        .await
-        .unwrap();
+    db.cut_off().await;
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
@@ -656,13 +645,7 @@ async fn the_command_line_sweep_says_what_it_did_and_what_waits() {
     let first = stdout.to_string();
     assert!(stderr.contains("retrying after a pause"), "{stderr}");
     assert!(stderr.contains("gave up after database errors"), "{stderr}");
-    admin
-        .batch_execute(&format!(
-            "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS true",
-            db.name
-        ))
-        .await
-        .unwrap();
+    db.restore().await;
     let reached = fake.count();
     let out = binary().args(&args).output().unwrap();
     assert!(

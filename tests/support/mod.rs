@@ -332,6 +332,24 @@ async fn exists_db(conn: &mut AsyncPgConnection, name: &str) -> bool {
     row.exists
 }
 
+/// A document of the openIMIS frontends (`tests/fixtures/frontend/<name>.graphql`) with its
+/// `@@KEY@@` placeholders filled in.
+pub fn frontend_doc(name: &str, vars: &[(&str, &str)]) -> String {
+    let path = format!(
+        "{}/tests/fixtures/frontend/{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (k, v) in vars {
+        text = text.replace(&format!("@@{k}@@"), v);
+    }
+    assert!(
+        !text.contains("@@"),
+        "unfilled placeholder in {name}: {text}"
+    );
+    text
+}
+
 /// Whether `tblInsuree."FamilyID"` accepts NULL in `db` (not in openIMIS's shipped dumps).
 pub async fn insuree_family_nullable(db: &TestDb) -> bool {
     db.scalar(
@@ -403,6 +421,32 @@ impl TestDb {
             .await;
         }
         self
+    }
+
+    /// Takes the database away: no new connections, the open ones cut (not DROP DATABASE: its
+    /// checkpoint can take a minute on a busy test cluster).
+    pub async fn cut_off(&self) {
+        admin()
+            .await
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
+                name = self.name
+            ))
+            .await
+            .expect("take the test database away");
+    }
+
+    /// Lets connections in again after [`Self::cut_off`].
+    pub async fn restore(&self) {
+        admin()
+            .await
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{}\" WITH ALLOW_CONNECTIONS true",
+                self.name
+            ))
+            .await
+            .expect("let connections in again");
     }
 
     /// A connection to this database.
