@@ -455,17 +455,12 @@ async fn demo_seeds_and_writes_the_messages_due_today_at_start() {
         &work.join("serve.log"),
     );
     server.wait_healthy().await;
-    let body: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/api/graphql", server.port))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(r#"{"query":"{ families(first: 1) { totalCount } }"}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = graphql(
+        server.port,
+        Some(&token),
+        serde_json::json!({"query": "{ families(first: 1) { totalCount } }"}),
+    )
+    .await;
     assert!(
         body["data"]["families"]["totalCount"].as_i64().unwrap_or(0) > 0,
         "{body}"
@@ -475,24 +470,29 @@ async fn demo_seeds_and_writes_the_messages_due_today_at_start() {
     let _ = fs::remove_dir_all(&work);
 }
 
-/// Logs in through `tokenAuth` on a running server; the token.
-async fn login(port: u16, user: &str, password: &str) -> String {
-    let body: serde_json::Value = reqwest::Client::new()
+/// POSTs a GraphQL request to a running server (with a bearer token when given); the JSON answer.
+async fn graphql(port: u16, token: Option<&str>, request: serde_json::Value) -> serde_json::Value {
+    let mut req = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/api/graphql"))
         .header("content-type", "application/json")
-        .body(
-            serde_json::json!({
-                "query": "mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token } }",
-                "variables": {"u": user, "p": password},
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .body(request.to_string());
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+/// Logs in through `tokenAuth` on a running server; the token.
+async fn login(port: u16, user: &str, password: &str) -> String {
+    let body = graphql(
+        port,
+        None,
+        serde_json::json!({
+            "query": "mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token } }",
+            "variables": {"u": user, "p": password},
+        }),
+    )
+    .await;
     body["data"]["tokenAuth"]["token"]
         .as_str()
         .unwrap_or_else(|| panic!("login failed: {body}"))
