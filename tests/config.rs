@@ -269,6 +269,22 @@ const REJECTED: &[(&str, &str)] = &[
         "[service]\nmetrics_listen = \"x\"",
         "service.metrics_listen",
     ),
+    (
+        "[service]\nsweep_db_retry_seconds = 0",
+        "service.sweep_db_retry_seconds",
+    ),
+    (
+        "[service]\nsweep_db_retry_seconds = \"long\"",
+        "service.sweep_db_retry_seconds",
+    ),
+    (
+        "[service]\ntrusted_proxies = [\"not-an-address\"]",
+        "service.trusted_proxies",
+    ),
+    (
+        "[service]\ntrusted_proxies = [\"127.0.0.1\", 8080]",
+        "service.trusted_proxies",
+    ),
 ];
 
 #[test]
