@@ -42,6 +42,8 @@ pub enum Origin {
     Env(String),
     /// openIMIS's `core_ModuleConfiguration` row.
     Row,
+    /// A command-line flag, e.g. `--listen`.
+    Flag(String),
 }
 
 impl fmt::Display for Origin {
@@ -50,6 +52,7 @@ impl fmt::Display for Origin {
             Origin::Default => f.write_str("the built-in defaults"),
             Origin::File(path) => write!(f, "config file {}", path.display()),
             Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::Flag(name) => write!(f, "command-line flag {name}"),
             Origin::Row => write!(
                 f,
                 "the core_ModuleConfiguration row of module `{MODULE_NAME}`"
@@ -481,10 +484,10 @@ pub fn event_keys() -> &'static [&'static str] {
     fields_of::<EligibleNotificationTypes>()
 }
 
-/// One `PN_*` variable: the key path it sets and its typed value.
+/// One `PN_*` variable or command-line flag: the key path it sets and its typed value.
 #[derive(Clone)]
-struct EnvSetting {
-    var: String,
+struct Override {
+    origin: Origin,
     service: bool,
     path: Vec<String>,
     value: Value,
@@ -495,10 +498,9 @@ struct EnvSetting {
 pub struct ConfigSources {
     file_service: Map<String, Value>,
     file_module: Map<String, Value>,
-    /// Where the file's values came from (`<inline>` for [`ConfigSources::from_toml`]).
-    file_origin: Option<PathBuf>,
-    env: Vec<EnvSetting>,
+    /// The file read (`<inline>` for [`ConfigSources::from_toml`]).
     file: Option<PathBuf>,
+    overrides: Vec<Override>,
 }
 
 impl fmt::Debug for ConfigSources {
@@ -506,7 +508,10 @@ impl fmt::Debug for ConfigSources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfigSources")
             .field("file", &self.file)
-            .field("env", &self.env.iter().map(|e| &e.var).collect::<Vec<_>>())
+            .field(
+                "overrides",
+                &self.overrides.iter().map(|o| &o.origin).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -533,7 +538,6 @@ impl ConfigSources {
             })?;
             sources.add_toml(&text, path)?;
         }
-        sources.file = file;
         sources.add_env(env)?;
         Ok(sources)
     }
@@ -543,11 +547,6 @@ impl ConfigSources {
         let mut sources = ConfigSources::default();
         sources.add_toml(text, Path::new("<inline>"))?;
         Ok(sources)
-    }
-
-    /// The file that was read, if any.
-    pub fn file(&self) -> Option<&Path> {
-        self.file.as_deref()
     }
 
     fn add_toml(&mut self, text: &str, path: &Path) -> Result<(), ConfigError> {
@@ -582,7 +581,7 @@ impl ConfigSources {
                 }
             }
         }
-        self.file_origin = Some(path.to_path_buf());
+        self.file = Some(path.to_path_buf());
         Ok(())
     }
 
@@ -620,9 +619,9 @@ impl ConfigSources {
                     return Err(form("no key after the section", "PN_SERVICE__KEY"));
                 }
             }
-            self.env.push(EnvSetting {
+            self.overrides.push(Override {
                 value: env_value(&value),
-                var: name,
+                origin: Origin::Env(name),
                 service,
                 path,
             });
@@ -630,18 +629,29 @@ impl ConfigSources {
         // PN_SERVICE__DATABASE_URL wins over the generic DATABASE_URL.
         if let Some(url) = database_url
             && !self
-                .env
+                .overrides
                 .iter()
                 .any(|e| e.service && e.path == ["database_url"])
         {
-            self.env.push(EnvSetting {
-                var: "DATABASE_URL".into(),
+            self.overrides.push(Override {
+                origin: Origin::Env("DATABASE_URL".into()),
                 service: true,
                 path: vec!["database_url".into()],
                 value: Value::String(url),
             });
         }
         Ok(())
+    }
+
+    /// Adds the command-line flag `flag` that sets `[service] key` to `value`; flags win over
+    /// every other layer.
+    pub fn add_flag(&mut self, flag: &str, key: &str, value: &str) {
+        self.overrides.push(Override {
+            origin: Origin::Flag(flag.into()),
+            service: true,
+            path: vec![key.into()],
+            value: Value::String(value.into()),
+        });
     }
 
     /// Resolves the settings without a database row (defaults < file < environment).
@@ -666,11 +676,7 @@ impl ConfigSources {
         row: Option<&str>,
     ) -> Result<(Settings, Vec<String>), ConfigError> {
         let mut prov = Provenance::default();
-        let file = Origin::File(
-            self.file_origin
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("<inline>")),
-        );
+        let file = Origin::File(self.file.clone().unwrap_or_default());
 
         let mut service = Map::new();
         deep_merge(
@@ -711,27 +717,15 @@ impl ConfigSources {
         }
         deep_merge(&mut module, self.file_module.clone(), "", &file, &mut prov);
 
-        for e in &self.env {
-            let origin = Origin::Env(e.var.clone());
-            if e.service {
-                set_path(
-                    &mut service,
-                    &e.path,
-                    e.value.clone(),
-                    "service",
-                    &origin,
-                    &mut prov,
-                );
-            } else {
-                set_path(
-                    &mut module,
-                    &e.path,
-                    e.value.clone(),
-                    "",
-                    &origin,
-                    &mut prov,
-                );
-            }
+        // The environment, then the flags.
+        let (flags, env): (Vec<&Override>, Vec<&Override>) =
+            (self.overrides.iter()).partition(|o| matches!(o.origin, Origin::Flag(_)));
+        for o in env.into_iter().chain(flags) {
+            let (map, base) = match o.service {
+                true => (&mut service, "service"),
+                false => (&mut module, ""),
+            };
+            set_path(map, &o.path, o.value.clone(), base, &o.origin, &mut prov);
         }
 
         strip_nulls(&mut service);
@@ -919,28 +913,17 @@ impl KeyCheck<'_> {
                 let params = self.subtable(params, &path, "a table of provider parameters")?;
                 let known = PROVIDER_PARAMS
                     .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(name));
-                let mut keys: Vec<String> = Vec::new();
-                if let Some((_, params_of)) = known {
-                    keys.extend(params_of.iter().map(|k| k.to_string()));
-                    // eGA headers may take further parameters, named in `HeaderValues`.
-                    if let Some(Value::String(values)) = find_key(params, "HeaderValues")
-                        .cloned()
-                        .and_then(|k| params.get(&k))
-                    {
-                        keys.extend(
-                            values
-                                .split(',')
-                                .map(str::trim)
-                                .filter(|v| !v.is_empty())
-                                .filter(|v| !keys.iter().any(|k| k.eq_ignore_ascii_case(v)))
-                                .map(str::to_string)
-                                .collect::<Vec<_>>(),
-                        );
-                    }
-                }
-                keys.extend(PROVIDER_OWN_KEYS.iter().map(|k| k.to_string()));
-                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, p)| *p);
+                // eGA headers may take further parameters, named in `HeaderValues`.
+                let named = find_key(params, "HeaderValues")
+                    .and_then(|k| params[k].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let keys: Vec<&str> = (known.unwrap_or_default().iter().copied())
+                    .chain(named.split(',').map(str::trim).filter(|v| !v.is_empty()))
+                    .chain(PROVIDER_OWN_KEYS.iter().copied())
+                    .collect();
                 // A provider we do not implement is skipped with an error at start; its
                 // parameters are not ours to judge.
                 self.table(params, &path, &keys, known.is_some())?;
@@ -1172,9 +1155,7 @@ fn listen<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
 }
 
 fn metrics_listen<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
-    parsed(d, false, "an address such as 127.0.0.1:9100", |s| {
-        s.parse().map(Some).map_err(|_| String::new())
-    })
+    listen(d).map(Some)
 }
 
 fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
@@ -1367,24 +1348,6 @@ fn rights_as_text<S: Serializer>(rights: &[i32], s: S) -> Result<S::Ok, S::Error
 
 fn display<T: fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
-}
-
-/// Deserializes an openIMIS "string or number" field as text.
-pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(de::Error::custom(format!("expected a string, got {other}"))),
-    }
-}
-
-/// Providers keyed by lower-case name, for case-insensitive lookup.
-pub fn providers_by_name(settings: &ModuleSettings) -> IndexMap<String, &ProviderSettings> {
-    settings
-        .providers
-        .iter()
-        .map(|p| (p.name.to_ascii_lowercase(), p))
-        .collect()
 }
 
 #[cfg(test)]

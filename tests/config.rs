@@ -616,6 +616,24 @@ fn the_defaults_of_an_empty_file_are_the_documented_ones() {
     }
 }
 
+#[test]
+fn command_line_flags_win_over_every_layer() {
+    let (dir, path) =
+        config_file("[service]\nlisten = \"127.0.0.1:1\"\ndata_dir = \"/tmp/file\"\n");
+    let mut sources =
+        ConfigSources::load(Some(&path), env(&[("PN_SERVICE__LISTEN", "127.0.0.1:2")])).unwrap();
+    sources.add_flag("--listen", "listen", "127.0.0.1:3");
+    sources.add_flag("--data-dir", "data_dir", "/tmp/flag");
+    // Even a variable added after the flags does not override them.
+    sources
+        .add_env(env(&[("PN_SERVICE__DATA_DIR", "/tmp/env")]))
+        .unwrap();
+    let s = sources.resolve().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    assert_eq!(s.service.listen.port(), 3);
+    assert_eq!(s.service.data_dir, PathBuf::from("/tmp/flag"));
+}
+
 /// Runs the binary with `args`; kills it after `limit`.
 fn run_binary(args: &[&str], vars: &[(&str, &str)], limit: Duration) -> (Option<i32>, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_policy-notification"));
@@ -686,6 +704,19 @@ fn the_binary_refuses_a_bad_config_file_naming_the_key() {
             && stderr.contains("did you mean `listen`?"),
         "{stderr}"
     );
+
+    // A flag's value is checked like any other, naming the flag; the secret is not repeated.
+    let (code, stderr) = run_binary(
+        &["migrate", "--database-url", "mysql://u:hunter2@db/x"],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("`service.database_url` in command-line flag --database-url"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 
     let missing = format!("{}/absent.toml", dir.display());
     let (code, stderr) = run_binary(&["--config", &missing], &[], Duration::from_secs(30));
