@@ -6,17 +6,22 @@
 //! variables use the prefix `PN_` and `__` between levels: `PN_SERVICE__LISTEN` sets
 //! `service.listen`, any other `PN_X__Y` sets the module key `X.Y`
 //! (e.g. `PN_PROVIDERS__EGASMSGATEWAY__PRIVATEKEY`). Keys match case-insensitively.
+//!
+//! The settings are types: each key, its default (in `impl Default`) and its accepted form (the
+//! serde attributes) are stated once, on the struct. The layers are merged as JSON first, every
+//! value remembering where it came from, then deserialized; an error names the key, the expected
+//! form and the file, variable or database row that gave the value.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use indexmap::IndexMap;
-use secrecy::SecretString;
-use serde::Deserialize;
-use serde::de::{self, Deserializer};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// Name of the openIMIS module whose configuration we read (`core_ModuleConfiguration.module`).
@@ -26,7 +31,51 @@ pub const DEFAULT_CONFIG_FILE: &str = "policy-notification.toml";
 /// Prefix of the environment variables read as configuration.
 pub const ENV_PREFIX: &str = "PN_";
 
-/// A configuration value that cannot be used; names the key and the expected form.
+/// Where a configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in defaults.
+    Default,
+    /// A TOML file (`<inline>` for text given directly).
+    File(PathBuf),
+    /// An environment variable, by name.
+    Env(String),
+    /// openIMIS's `core_ModuleConfiguration` row.
+    Row,
+    /// A command-line flag, e.g. `--listen`.
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("the built-in defaults"),
+            Origin::File(path) => write!(f, "config file {}", path.display()),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::Flag(name) => write!(f, "command-line flag {name}"),
+            Origin::Row => write!(
+                f,
+                "the core_ModuleConfiguration row of module `{MODULE_NAME}`"
+            ),
+        }
+    }
+}
+
+fn in_origin(origin: &Option<Origin>) -> String {
+    origin
+        .as_ref()
+        .map(|o| format!(" in {o}"))
+        .unwrap_or_default()
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
+/// A configuration value that cannot be used; names the key, the expected form and the source.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -38,32 +87,20 @@ pub enum ConfigError {
     Toml { path: PathBuf, message: String },
     #[error("the openIMIS module configuration row for `{MODULE_NAME}` is not a JSON object: {0}")]
     DatabaseRow(String),
-    #[error("invalid value for `{key}`: {message} (expected {expected})")]
+    /// `message` ends with the expected form, e.g. `30 is out of range (expected …)`.
+    #[error("invalid value for `{key}`{}: {message}", in_origin(.origin))]
     Invalid {
         key: String,
         message: String,
-        expected: String,
+        origin: Option<Origin>,
     },
-    #[error("unknown key `{key}` in the [{section}] section (known keys: {known})")]
+    #[error("unknown key `{key}` in {origin}{} (known keys: {known})", did_you_mean(.suggestion))]
     UnknownKey {
-        section: &'static str,
         key: String,
+        origin: Origin,
+        suggestion: Option<String>,
         known: String,
     },
-}
-
-impl ConfigError {
-    fn invalid(
-        key: impl Into<String>,
-        message: impl Into<String>,
-        expected: impl Into<String>,
-    ) -> Self {
-        ConfigError::Invalid {
-            key: key.into(),
-            message: message.into(),
-            expected: expected.into(),
-        }
-    }
 }
 
 /// The whole configuration of a running service.
@@ -73,86 +110,221 @@ pub struct Settings {
     pub module: ModuleSettings,
 }
 
-/// Our own keys, the `[service]` section (DECISIONS 35).
-#[derive(Debug, Clone)]
+/// Our own keys, the `[service]` section (DECISIONS 35). Secrets are never serialized.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ServiceSettings {
     /// Address the HTTP server listens on.
+    #[serde(deserialize_with = "listen")]
     pub listen: SocketAddr,
     /// Folder of the embedded PostgreSQL cluster and of generated secrets.
     pub data_dir: PathBuf,
     /// External database; `None` means the embedded default.
+    #[serde(deserialize_with = "database_url", skip_serializing)]
     pub database_url: Option<SecretString>,
     /// Fallback HS256 secret for users without a `PrivateKey`.
+    #[serde(deserialize_with = "secret", skip_serializing)]
     pub jwt_secret: Option<SecretString>,
     /// Served over HTTPS (makes the `JWT` cookie `Secure`).
     pub https: bool,
     /// Time zone of "today" and of the trigger window.
+    #[serde(deserialize_with = "timezone", serialize_with = "display")]
     pub timezone: chrono_tz::Tz,
     /// Approval given to a family that states none.
     pub default_approval: bool,
     /// Language given to a family that states none; `None` = first by `SortOrder`, then code.
+    #[serde(deserialize_with = "language")]
     pub default_language: Option<String>,
     /// Country calling code used to normalise recipients (digits only).
+    #[serde(deserialize_with = "country_code")]
     pub country_code: String,
     /// Folder of operator `.po` catalogs that add or override languages.
     pub templates_dir: Option<PathBuf>,
     /// openIMIS-style hour spec ("8", "8,12,16", "8-16"); overrides the three trigger keys.
+    #[serde(deserialize_with = "trigger_hours")]
     pub trigger_hours: Option<TriggerHours>,
     /// Messages sent at once by the sender.
+    #[serde(deserialize_with = "int::<1, 256, _, _>")]
     pub send_concurrency: usize,
     /// How long a sweep waits out database errors (one operation, seconds) before giving up.
+    #[serde(deserialize_with = "int::<1, 86_400, _, _>")]
     pub sweep_db_retry_seconds: u64,
     /// Folder of the PostgreSQL server binaries (`initdb`, `pg_ctl`, `postgres`).
     pub pg_bin: Option<PathBuf>,
     /// Separate listen address that serves `/metrics` without a token.
+    #[serde(deserialize_with = "metrics_listen")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Bearer token that opens `/metrics` on the main listener.
-    pub metrics_token: Option<SecretString>,
     /// Reverse proxies whose `X-Forwarded-For` names the client's address (login throttling).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    #[serde(deserialize_with = "addresses")]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Bearer token that opens `/metrics` on the main listener.
+    #[serde(deserialize_with = "secret", skip_serializing)]
+    pub metrics_token: Option<SecretString>,
     /// Lifetime of an access token, seconds (openIMIS: one day).
+    #[serde(deserialize_with = "int::<60, { 90 * 86_400 }, _, _>")]
     pub jwt_expiration_seconds: i64,
     /// How long a token may be refreshed after login, seconds (openIMIS: 30 days).
+    #[serde(deserialize_with = "int::<60, { 365 * 86_400 }, _, _>")]
     pub jwt_refresh_expiration_seconds: i64,
     /// Largest accepted request body, bytes.
+    #[serde(deserialize_with = "int::<1024, { 64 * 1024 * 1024 }, _, _>")]
     pub max_body_bytes: usize,
     /// Deepest accepted GraphQL query.
+    #[serde(deserialize_with = "int::<3, 100, _, _>")]
     pub graphql_max_depth: usize,
     /// Largest accepted GraphQL query complexity.
+    #[serde(deserialize_with = "int::<10, 1_000_000, _, _>")]
     pub graphql_max_complexity: usize,
     /// Right that lets a user see and settle unknown send outcomes.
+    #[serde(deserialize_with = "rights", serialize_with = "rights_as_text")]
     pub notification_admin_perms: Vec<i32>,
     /// Connections in the pool.
+    #[serde(deserialize_with = "int::<1, 512, _, _>")]
     pub pool_size: usize,
 }
 
-/// The openIMIS module keys, under openIMIS's names.
-#[derive(Debug, Clone)]
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            data_dir: PathBuf::from(".data"),
+            database_url: None,
+            jwt_secret: None,
+            https: false,
+            timezone: chrono_tz::UTC,
+            default_approval: false,
+            default_language: None,
+            country_code: "255".into(),
+            templates_dir: None,
+            trigger_hours: None,
+            send_concurrency: 8,
+            sweep_db_retry_seconds: 120,
+            pg_bin: None,
+            metrics_listen: None,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+            jwt_expiration_seconds: 86_400,
+            jwt_refresh_expiration_seconds: 30 * 86_400,
+            max_body_bytes: 1024 * 1024,
+            graphql_max_depth: 15,
+            graphql_max_complexity: 5000,
+            notification_admin_perms: vec![131224],
+            pool_size: 16,
+        }
+    }
+}
+
+/// The openIMIS module keys, under openIMIS's names and in openIMIS's JSON shapes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ModuleSettings {
     /// Providers in the order written; each entry keeps its raw parameters.
+    #[serde(deserialize_with = "providers", serialize_with = "providers_as_map")]
     pub providers: Vec<ProviderSettings>,
+    #[serde(rename = "eligibleNotificationTypes")]
     pub eligible_notification_types: EligibleNotificationTypes,
+    #[serde(deserialize_with = "rights", serialize_with = "rights_as_text")]
     pub family_policy_notification_report_perms: Vec<i32>,
+    #[serde(deserialize_with = "int::<1, 24, _, _>")]
     pub trigger_time_interval_hours: u32,
+    #[serde(deserialize_with = "int::<0, 23, _, _>")]
     pub trigger_first_call_hour: u32,
+    #[serde(deserialize_with = "int::<0, 23, _, _>")]
     pub trigger_last_call_hour: u32,
+    #[serde(deserialize_with = "int::<0, 3650, _, _>")]
     pub reminder_before_expiry_days: i64,
+    #[serde(deserialize_with = "int::<0, 3650, _, _>")]
     pub reminder_after_expiry_days: i64,
+    #[serde(deserialize_with = "int::<0, 3650, _, _>")]
     pub policy_activation_relevance_maximum_days_timedelta: i64,
+    #[serde(deserialize_with = "int::<0, 3650, _, _>")]
     pub policy_renewal_relevance_maximum_days_timedelta: i64,
 }
 
+impl Default for ModuleSettings {
+    /// openIMIS's defaults, except 5 days before expiry (DECISIONS 20) and no eGA entry with empty
+    /// parameters (DECISIONS 21).
+    fn default() -> Self {
+        let mut text = Map::new();
+        text.insert("DestinationFolder".into(), "sent_notification".into());
+        Self {
+            providers: vec![ProviderSettings {
+                name: "TextNotificationProvider".into(),
+                params: text,
+                rate_per_second: None,
+                timeout_seconds: default_timeout(),
+            }],
+            eligible_notification_types: EligibleNotificationTypes::default(),
+            family_policy_notification_report_perms: vec![131224],
+            trigger_time_interval_hours: 4,
+            trigger_first_call_hour: 8,
+            trigger_last_call_hour: 20,
+            reminder_before_expiry_days: 5,
+            reminder_after_expiry_days: 5,
+            policy_activation_relevance_maximum_days_timedelta: 5,
+            policy_renewal_relevance_maximum_days_timedelta: 5,
+        }
+    }
+}
+
+/// The parameters each provider we implement takes, besides our [`PROVIDER_OWN_KEYS`]. An eGA
+/// entry also takes every parameter its `HeaderValues` names.
+pub const PROVIDER_PARAMS: &[(&str, &[&str])] = &[
+    ("TextNotificationProvider", &["DestinationFolder"]),
+    (
+        "eGASMSGateway",
+        &[
+            "GateUrl",
+            "SmsResource",
+            "PrivateKey",
+            "UserId",
+            "SenderId",
+            "ServiceId",
+            "RequestType",
+            "HeaderKeys",
+            "HeaderValues",
+        ],
+    ),
+];
+
+/// Our keys every provider takes ([`ProviderSettings::rate_per_second`], `timeout_seconds`).
+pub const PROVIDER_OWN_KEYS: &[&str] = &["rate_per_second", "timeout_seconds"];
+
+fn default_timeout() -> u64 {
+    30
+}
+
 /// One configured notification provider, as written (name and parameters).
-#[derive(Debug, Clone)]
+#[derive(Clone, Deserialize, Serialize)]
 pub struct ProviderSettings {
     /// The name as configured, e.g. `eGASMSGateway` (matched case-insensitively).
+    #[serde(skip)]
     pub name: String,
-    /// Provider parameters other than ours, e.g. `GateUrl`, `PrivateKey`.
-    pub params: Map<String, Value>,
     /// Messages per second this provider may take; `None` = unlimited.
+    #[serde(
+        default,
+        deserialize_with = "rate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rate_per_second: Option<f64>,
     /// Request timeout in seconds.
+    #[serde(default = "default_timeout", deserialize_with = "int::<1, 600, _, _>")]
     pub timeout_seconds: u64,
+    /// Provider parameters other than ours, e.g. `GateUrl`, `PrivateKey`.
+    #[serde(flatten)]
+    pub params: Map<String, Value>,
+}
+
+impl fmt::Debug for ProviderSettings {
+    /// Parameter names only: values such as `PrivateKey` are secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderSettings")
+            .field("name", &self.name)
+            .field("params", &self.params.keys().collect::<Vec<_>>())
+            .field("rate_per_second", &self.rate_per_second)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
 }
 
 impl ProviderSettings {
@@ -175,14 +347,21 @@ impl ProviderSettings {
     }
 }
 
-/// Which of the six events are sent (`eligibleNotificationTypes`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which of the six events are sent (`eligibleNotificationTypes`); `true`/`false` or `1`/`0`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct EligibleNotificationTypes {
+    #[serde(deserialize_with = "flag")]
     pub activation_of_policy: bool,
+    #[serde(deserialize_with = "flag")]
     pub starting_of_policy: bool,
+    #[serde(deserialize_with = "flag")]
     pub need_for_renewal: bool,
+    #[serde(deserialize_with = "flag")]
     pub expiration_of_policy: bool,
+    #[serde(deserialize_with = "flag")]
     pub reminder_after_expiration: bool,
+    #[serde(deserialize_with = "flag")]
     pub renewal_of_policy: bool,
 }
 
@@ -271,6 +450,12 @@ impl fmt::Display for TriggerHours {
     }
 }
 
+impl Serialize for TriggerHours {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl Settings {
     /// The effective trigger hours: `service.trigger_hours`, else the module's window keys.
     pub fn trigger_hours(&self) -> TriggerHours {
@@ -284,14 +469,51 @@ impl Settings {
     }
 }
 
+/// Every key `[service]` accepts (anything else is an error naming the key).
+pub fn service_keys() -> &'static [&'static str] {
+    fields_of::<ServiceSettings>()
+}
+
+/// Every key `[policy_notification]` accepts, as openIMIS names them.
+pub fn module_keys() -> &'static [&'static str] {
+    fields_of::<ModuleSettings>()
+}
+
+/// The six event names of `eligibleNotificationTypes`.
+pub fn event_keys() -> &'static [&'static str] {
+    fields_of::<EligibleNotificationTypes>()
+}
+
+/// One `PN_*` variable or command-line flag: the key path it sets and its typed value.
+#[derive(Clone)]
+struct Override {
+    origin: Origin,
+    service: bool,
+    path: Vec<String>,
+    value: Value,
+}
+
 /// The configuration sources other than the database row, read once at start-up.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConfigSources {
     file_service: Map<String, Value>,
     file_module: Map<String, Value>,
-    env_service: Map<String, Value>,
-    env_module: Map<String, Value>,
+    /// The file read (`<inline>` for [`ConfigSources::from_toml`]).
     file: Option<PathBuf>,
+    overrides: Vec<Override>,
+}
+
+impl fmt::Debug for ConfigSources {
+    /// Names only: the values may be secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigSources")
+            .field("file", &self.file)
+            .field(
+                "overrides",
+                &self.overrides.iter().map(|o| &o.origin).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfigSources {
@@ -314,14 +536,8 @@ impl ConfigSources {
                 path: path.clone(),
                 source,
             })?;
-            sources
-                .add_toml(&text)
-                .map_err(|message| ConfigError::Toml {
-                    path: path.clone(),
-                    message,
-                })?;
+            sources.add_toml(&text, path)?;
         }
-        sources.file = file;
         sources.add_env(env)?;
         Ok(sources)
     }
@@ -329,41 +545,43 @@ impl ConfigSources {
     /// Sources from TOML text alone (tests, tools).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let mut sources = ConfigSources::default();
-        sources
-            .add_toml(text)
-            .map_err(|message| ConfigError::Toml {
-                path: PathBuf::from("<inline>"),
-                message,
-            })?;
+        sources.add_toml(text, Path::new("<inline>"))?;
         Ok(sources)
     }
 
-    /// The file that was read, if any.
-    pub fn file(&self) -> Option<&Path> {
-        self.file.as_deref()
-    }
-
-    fn add_toml(&mut self, text: &str) -> Result<(), String> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-        let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
-        let Value::Object(top) = value else {
-            return Err("not a table".into());
+    fn add_toml(&mut self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let toml_error = |message: String| ConfigError::Toml {
+            path: path.to_path_buf(),
+            message,
         };
+        let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(e.to_string()))?;
+        let value = serde_json::to_value(table).map_err(|e| toml_error(e.to_string()))?;
+        let Value::Object(top) = value else {
+            return Err(toml_error("not a table".into()));
+        };
+        let origin = Origin::File(path.to_path_buf());
         for (key, value) in top {
             let target = if key.eq_ignore_ascii_case("service") {
                 &mut self.file_service
             } else if key.eq_ignore_ascii_case(MODULE_NAME) {
                 &mut self.file_module
             } else {
-                return Err(format!(
-                    "unknown section [{key}] (expected [service] or [{MODULE_NAME}])"
-                ));
+                return Err(unknown_key(&key, origin, &["service", MODULE_NAME]));
             };
             match value {
-                Value::Object(map) => deep_merge(target, map),
-                _ => return Err(format!("`{key}` must be a table")),
+                Value::Object(map) => {
+                    deep_merge(target, map, "", &origin, &mut Provenance::default())
+                }
+                other => {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: format!("{} (expected a table)", shown(&other)),
+                        origin: Some(origin),
+                    });
+                }
             }
         }
+        self.file = Some(path.to_path_buf());
         Ok(())
     }
 
@@ -385,36 +603,55 @@ impl ConfigSources {
             else {
                 continue;
             };
-            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
-            if path.iter().any(String::is_empty) {
-                return Err(ConfigError::invalid(
-                    name,
-                    "empty level",
-                    "PN_KEY or PN_SECTION__KEY",
-                ));
-            }
-            let (target, path) = if path[0] == "service" {
-                (&mut self.env_service, &path[1..])
-            } else {
-                (&mut self.env_module, &path[..])
+            let mut path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            let form = |message: &str, expected: &str| ConfigError::Invalid {
+                key: name.clone(),
+                message: format!("{message} (expected {expected})"),
+                origin: None,
             };
-            if path.is_empty() {
-                return Err(ConfigError::invalid(
-                    name,
-                    "no key after the section",
-                    "PN_SERVICE__KEY",
-                ));
+            if path.iter().any(String::is_empty) {
+                return Err(form("empty level", "PN_KEY or PN_SECTION__KEY"));
             }
-            set_path(target, path, env_value(&value));
+            let service = path[0] == "service";
+            if service {
+                path.remove(0);
+                if path.is_empty() {
+                    return Err(form("no key after the section", "PN_SERVICE__KEY"));
+                }
+            }
+            self.overrides.push(Override {
+                value: env_value(&value),
+                origin: Origin::Env(name),
+                service,
+                path,
+            });
         }
         // PN_SERVICE__DATABASE_URL wins over the generic DATABASE_URL.
         if let Some(url) = database_url
-            && find_key(&self.env_service, "database_url").is_none()
+            && !self
+                .overrides
+                .iter()
+                .any(|e| e.service && e.path == ["database_url"])
         {
-            self.env_service
-                .insert("database_url".into(), Value::String(url));
+            self.overrides.push(Override {
+                origin: Origin::Env("DATABASE_URL".into()),
+                service: true,
+                path: vec!["database_url".into()],
+                value: Value::String(url),
+            });
         }
         Ok(())
+    }
+
+    /// Adds the command-line flag `flag` that sets `[service] key` to `value`; flags win over
+    /// every other layer.
+    pub fn add_flag(&mut self, flag: &str, key: &str, value: &str) {
+        self.overrides.push(Override {
+            origin: Origin::Flag(flag.into()),
+            service: true,
+            path: vec![key.into()],
+            value: Value::String(value.into()),
+        });
     }
 
     /// Resolves the settings without a database row (defaults < file < environment).
@@ -422,29 +659,332 @@ impl ConfigSources {
         self.resolve_with_row(None)
     }
 
-    /// Resolves the settings with openIMIS's module configuration JSON (defaults < row < file < env).
+    /// Resolves the settings with openIMIS's module configuration JSON (defaults < row < file < env);
+    /// unknown keys of the row are logged as warnings and ignored.
     pub fn resolve_with_row(&self, row: Option<&str>) -> Result<Settings, ConfigError> {
-        let mut service = Map::new();
-        deep_merge(&mut service, self.file_service.clone());
-        deep_merge(&mut service, self.env_service.clone());
-        let service = parse_service(service)?;
+        let (settings, warnings) = self.resolve_with_row_and_warnings(row)?;
+        for warning in warnings {
+            tracing::warn!("{warning}");
+        }
+        Ok(settings)
+    }
 
-        let mut module = default_module();
+    /// Like [`ConfigSources::resolve_with_row`], returning the row's problems (unknown keys, which
+    /// are ignored) instead of logging them.
+    pub fn resolve_with_row_and_warnings(
+        &self,
+        row: Option<&str>,
+    ) -> Result<(Settings, Vec<String>), ConfigError> {
+        let mut prov = Provenance::default();
+        let file = Origin::File(self.file.clone().unwrap_or_default());
+
+        let mut service = Map::new();
+        deep_merge(
+            &mut service,
+            self.file_service.clone(),
+            "service",
+            &file,
+            &mut prov,
+        );
+
+        let mut module = match serde_json::to_value(ModuleSettings::default()) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        prov.record("", &Value::Object(module.clone()), &Origin::Default);
         if let Some(row) = row {
             let parsed: Value =
                 serde_json::from_str(row).map_err(|e| ConfigError::DatabaseRow(e.to_string()))?;
             let Value::Object(map) = parsed else {
                 return Err(ConfigError::DatabaseRow("the JSON is not an object".into()));
             };
-            shallow_merge(&mut module, map);
+            // openIMIS's merge: each top-level key of the row replaces the default as a whole.
+            for (key, value) in map {
+                if let Some(k) = find_key(&module, &key).cloned() {
+                    module.remove(&k);
+                    prov.forget(&k);
+                }
+                prov.record(&key, &value, &Origin::Row);
+                module.insert(key, value);
+            }
         }
         // A file that lists providers replaces the list: the order written is the order used.
-        shallow_merge_providers(&mut module, &self.file_module);
-        deep_merge(&mut module, self.file_module.clone());
-        deep_merge(&mut module, self.env_module.clone());
-        let module = parse_module(module)?;
-        Ok(Settings { service, module })
+        if find_key(&self.file_module, "providers").is_some()
+            && let Some(k) = find_key(&module, "providers").cloned()
+        {
+            module.insert(k.clone(), Value::Object(Map::new()));
+            prov.forget(&k);
+        }
+        deep_merge(&mut module, self.file_module.clone(), "", &file, &mut prov);
+
+        // The environment, then the flags.
+        let (flags, env): (Vec<&Override>, Vec<&Override>) =
+            (self.overrides.iter()).partition(|o| matches!(o.origin, Origin::Flag(_)));
+        for o in env.into_iter().chain(flags) {
+            let (map, base) = match o.service {
+                true => (&mut service, "service"),
+                false => (&mut module, ""),
+            };
+            set_path(map, &o.path, o.value.clone(), base, &o.origin, &mut prov);
+        }
+
+        strip_nulls(&mut service);
+        strip_nulls(&mut module);
+        let mut check = KeyCheck {
+            prov: &prov,
+            warnings: Vec::new(),
+        };
+        check.table(&mut service, "service", service_keys(), true)?;
+        check.module(&mut module)?;
+        let warnings = check.warnings;
+
+        let service: ServiceSettings = deserialize(service, "service.", &prov)?;
+        let module: ModuleSettings = deserialize(module, "", &prov)?;
+        if module.trigger_first_call_hour > module.trigger_last_call_hour {
+            let origin = [
+                prov.of("trigger_last_call_hour"),
+                prov.of("trigger_first_call_hour"),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|o| **o != Origin::Default)
+            .cloned();
+            return Err(ConfigError::Invalid {
+                key: "trigger_last_call_hour".into(),
+                message: format!(
+                    "{} is before trigger_first_call_hour {} (expected an hour at or after trigger_first_call_hour)",
+                    module.trigger_last_call_hour, module.trigger_first_call_hour
+                ),
+                origin,
+            });
+        }
+        Ok((Settings { service, module }, warnings))
     }
+}
+
+/// Deserializes the merged `map` into `T`; an error names the key (after `prefix`) and its origin.
+fn deserialize<T: DeserializeOwned>(
+    map: Map<String, Value>,
+    prefix: &str,
+    prov: &Provenance,
+) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." {
+            prefix.trim_end_matches('.').to_string()
+        } else {
+            format!("{prefix}{path}")
+        };
+        ConfigError::Invalid {
+            origin: prov.of(&key).cloned(),
+            key,
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+/// Where each merged value came from, by lower-case key path (`service.listen`,
+/// `providers.egasmsgateway.gateurl`).
+#[derive(Default)]
+struct Provenance(BTreeMap<String, Origin>);
+
+impl Provenance {
+    fn record(&mut self, path: &str, value: &Value, origin: &Origin) {
+        if !path.is_empty() {
+            self.0.insert(path.to_ascii_lowercase(), origin.clone());
+        }
+        if let Value::Object(map) = value {
+            for (k, v) in map {
+                self.record(&join(path, k), v, origin);
+            }
+        }
+    }
+
+    fn forget(&mut self, path: &str) {
+        let path = path.to_ascii_lowercase();
+        let below = format!("{path}.");
+        self.0.retain(|k, _| *k != path && !k.starts_with(&below));
+    }
+
+    /// The origin of the value at `path`, or of the nearest value around it.
+    fn of(&self, path: &str) -> Option<&Origin> {
+        let mut path: String = path
+            .split('[')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        loop {
+            if let Some(origin) = self.0.get(&path) {
+                return Some(origin);
+            }
+            path.truncate(path.rfind('.')?);
+        }
+    }
+
+    /// The origin of the value at `path` or below it, preferring any source but the row.
+    fn under(&self, path: &str) -> Origin {
+        let path = path.to_ascii_lowercase();
+        let below = format!("{path}.");
+        let mut found = self
+            .0
+            .range(path.clone()..)
+            .take_while(|(k, _)| **k == path || k.starts_with(&below))
+            .map(|(_, o)| o);
+        let first = found.next().cloned().unwrap_or(Origin::Default);
+        if first == Origin::Row {
+            found.find(|o| **o != Origin::Row).cloned().unwrap_or(first)
+        } else {
+            first
+        }
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Checks the merged keys against the types: renames each to its declared spelling (keys match
+/// case-insensitively); an unknown key is an error, or a warning when only the database row
+/// states it (openIMIS's shared row may carry keys of other versions; it is then ignored).
+struct KeyCheck<'a> {
+    prov: &'a Provenance,
+    warnings: Vec<String>,
+}
+
+impl KeyCheck<'_> {
+    fn table(
+        &mut self,
+        map: &mut Map<String, Value>,
+        path: &str,
+        known: &[&str],
+        strict: bool,
+    ) -> Result<(), ConfigError> {
+        let mut checked = Map::new();
+        for (key, value) in std::mem::take(map) {
+            match known.iter().find(|k| k.eq_ignore_ascii_case(&key)) {
+                Some(k) => {
+                    checked.insert(k.to_string(), value);
+                }
+                None if !strict => {
+                    checked.insert(key, value);
+                }
+                None => {
+                    let full = join(path, &key);
+                    match self.prov.under(&full) {
+                        Origin::Row => {
+                            let suggestion = did_you_mean(&closest(&key, known));
+                            self.warnings.push(format!(
+                                "unknown key `{full}` in {} ignored{suggestion} (known keys: {})",
+                                Origin::Row,
+                                known.join(", ")
+                            ));
+                        }
+                        origin => return Err(unknown_key(&full, origin, known)),
+                    }
+                }
+            }
+        }
+        *map = checked;
+        Ok(())
+    }
+
+    fn module(&mut self, module: &mut Map<String, Value>) -> Result<(), ConfigError> {
+        self.table(module, "", module_keys(), true)?;
+        if let Some(types) = module.get_mut("eligibleNotificationTypes") {
+            let types = self.subtable(
+                types,
+                "eligibleNotificationTypes",
+                "a table of the six event names with true or false",
+            )?;
+            self.table(types, "eligibleNotificationTypes", event_keys(), true)?;
+        }
+        if let Some(providers) = module.get_mut("providers") {
+            let providers = self.subtable(
+                providers,
+                "providers",
+                "a table of provider name → parameters",
+            )?;
+            for (name, params) in providers.iter_mut() {
+                let path = format!("providers.{name}");
+                let params = self.subtable(params, &path, "a table of provider parameters")?;
+                let known = PROVIDER_PARAMS
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, p)| *p);
+                // eGA headers may take further parameters, named in `HeaderValues`.
+                let named = find_key(params, "HeaderValues")
+                    .and_then(|k| params[k].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let keys: Vec<&str> = (known.unwrap_or_default().iter().copied())
+                    .chain(named.split(',').map(str::trim).filter(|v| !v.is_empty()))
+                    .chain(PROVIDER_OWN_KEYS.iter().copied())
+                    .collect();
+                // A provider we do not implement is skipped with an error at start; its
+                // parameters are not ours to judge.
+                self.table(params, &path, &keys, known.is_some())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn subtable<'v>(
+        &self,
+        value: &'v mut Value,
+        path: &str,
+        expected: &str,
+    ) -> Result<&'v mut Map<String, Value>, ConfigError> {
+        match value {
+            Value::Object(map) => Ok(map),
+            other => Err(ConfigError::Invalid {
+                key: path.to_string(),
+                message: format!("{} (expected {expected})", shown(other)),
+                origin: self.prov.of(path).cloned(),
+            }),
+        }
+    }
+}
+
+fn unknown_key(key: &str, origin: Origin, known: &[&str]) -> ConfigError {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    ConfigError::UnknownKey {
+        key: key.to_string(),
+        origin,
+        suggestion: closest(last, known),
+        known: known.join(", "),
+    }
+}
+
+/// The known key nearest to `key` when it is a likely typo (a few letters apart).
+fn closest(key: &str, known: &[&str]) -> Option<String> {
+    let key = key.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (edit_distance(&key, &k.to_ascii_lowercase()), k))
+        .filter(|(d, k)| *d <= (k.len() / 4).clamp(1, 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 fn env_value(raw: &str) -> Value {
@@ -471,11 +1011,23 @@ fn find_key<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a String> {
     map.keys().find(|k| k.eq_ignore_ascii_case(key))
 }
 
-fn set_path(map: &mut Map<String, Value>, path: &[String], value: Value) {
+/// Sets `value` at `path` below `map` (at `base`), creating tables; keys match
+/// case-insensitively and keep the spelling already present.
+fn set_path(
+    map: &mut Map<String, Value>,
+    path: &[String],
+    value: Value,
+    base: &str,
+    origin: &Origin,
+    prov: &mut Provenance,
+) {
     let key = find_key(map, &path[0])
         .cloned()
         .unwrap_or_else(|| path[0].clone());
+    let here = join(base, &key);
     if path.len() == 1 {
+        prov.forget(&here);
+        prov.record(&here, &value, origin);
         map.insert(key, value);
         return;
     }
@@ -484,147 +1036,248 @@ fn set_path(map: &mut Map<String, Value>, path: &[String], value: Value) {
         *entry = Value::Object(Map::new());
     }
     if let Value::Object(inner) = entry {
-        set_path(inner, &path[1..], value);
+        set_path(inner, &path[1..], value, &here, origin, prov);
     }
 }
 
 /// Merges `over` into `base`, recursing into tables; keys match case-insensitively and keep
 /// the spelling already present.
-fn deep_merge(base: &mut Map<String, Value>, over: Map<String, Value>) {
+fn deep_merge(
+    base: &mut Map<String, Value>,
+    over: Map<String, Value>,
+    path: &str,
+    origin: &Origin,
+    prov: &mut Provenance,
+) {
     for (key, value) in over {
         let existing = find_key(base, &key).cloned();
+        let here = join(path, existing.as_deref().unwrap_or(&key));
         match (existing, value) {
             (Some(k), Value::Object(o)) if base.get(&k).is_some_and(Value::is_object) => {
                 if let Some(Value::Object(inner)) = base.get_mut(&k) {
-                    deep_merge(inner, o);
+                    deep_merge(inner, o, &here, origin, prov);
                 }
             }
-            (Some(k), v) => {
-                base.insert(k, v);
-            }
-            (None, v) => {
-                base.insert(key, v);
+            (existing, v) => {
+                prov.forget(&here);
+                prov.record(&here, &v, origin);
+                base.insert(existing.unwrap_or(key), v);
             }
         }
     }
 }
 
-/// openIMIS's merge: each top-level key of `over` replaces the one in `base`.
-fn shallow_merge(base: &mut Map<String, Value>, over: Map<String, Value>) {
-    for (key, value) in over {
-        if let Some(k) = find_key(base, &key).cloned() {
-            base.remove(&k);
+/// A `null` (JSON rows) means the key is not set.
+fn strip_nulls(map: &mut Map<String, Value>) {
+    map.retain(|_, v| !v.is_null());
+    for v in map.values_mut() {
+        if let Value::Object(inner) = v {
+            strip_nulls(inner);
         }
-        base.insert(key, value);
     }
 }
 
-fn shallow_merge_providers(base: &mut Map<String, Value>, file: &Map<String, Value>) {
-    if let Some(k) = find_key(file, "providers")
-        && let Some(existing) = find_key(base, "providers").cloned()
-    {
-        let _ = k;
-        base.insert(existing, Value::Object(Map::new()));
+/// The probe that reads the field names serde derives for a struct.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> Deserializer<'de> for FieldNames<'_> {
+    type Error = de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(de::Error::custom("names read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
     }
 }
 
-fn default_module() -> Map<String, Value> {
-    let defaults = serde_json::json!({
-        "providers": {
-            "TextNotificationProvider": { "DestinationFolder": "sent_notification" }
-        },
-        "eligibleNotificationTypes": {
-            "activation_of_policy": false,
-            "starting_of_policy": false,
-            "need_for_renewal": false,
-            "expiration_of_policy": false,
-            "reminder_after_expiration": false,
-            "renewal_of_policy": false
-        },
-        "family_policy_notification_report_perms": ["131224"],
-        "trigger_time_interval_hours": 4,
-        "trigger_first_call_hour": 8,
-        "trigger_last_call_hour": 20,
-        "reminder_before_expiry_days": 5,
-        "reminder_after_expiry_days": 5,
-        "policy_activation_relevance_maximum_days_timedelta": 5,
-        "policy_renewal_relevance_maximum_days_timedelta": 5
-    });
-    match defaults {
-        Value::Object(map) => map,
-        _ => Map::new(),
+/// The keys of the struct `T`, as its serde derive names them.
+fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields
+}
+
+// Field parsers: each names the expected form; serde_path_to_error adds the key.
+
+/// A value as an error message shows it: text as written, anything else as JSON.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
     }
 }
 
-/// Takes the key `name` out of `map` (case-insensitively).
-fn take(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let key = find_key(map, name).cloned()?;
-    map.remove(&key).filter(|v| !v.is_null())
+fn wrong<E: de::Error>(v: &Value, expected: &str) -> E {
+    E::custom(format!("{} (expected {expected})", shown(v)))
 }
 
-fn reject_unknown(
-    section: &'static str,
-    map: &Map<String, Value>,
-    known: &[&str],
-) -> Result<(), ConfigError> {
-    if let Some(key) = map.keys().next() {
-        return Err(ConfigError::UnknownKey {
-            section,
-            key: key.clone(),
-            known: known.join(", "),
-        });
-    }
-    Ok(())
-}
-
-fn typed<T: for<'de> Deserialize<'de>>(
-    key: &str,
-    value: Value,
+/// Text (with `numbers`, a number written out), parsed by `parse`.
+fn parsed<'de, D: Deserializer<'de>, T>(
+    d: D,
+    numbers: bool,
     expected: &str,
-) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-        let path = e.path().to_string();
-        let key = if path == "." || path.is_empty() {
-            key.to_string()
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    let v = Value::deserialize(d)?;
+    let text = match &v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if numbers => n.to_string(),
+        _ => return Err(wrong(&v, expected)),
+    };
+    parse(&text).map_err(|message| {
+        let message = if message.is_empty() {
+            shown(&v)
         } else {
-            format!("{key}.{path}")
+            message
         };
-        ConfigError::invalid(key, e.into_inner().to_string(), expected)
+        de::Error::custom(format!("{message} (expected {expected})"))
     })
 }
 
-fn text(key: &str, v: Value) -> Result<String, ConfigError> {
-    typed::<String>(key, v, "a string")
+fn listen<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    parsed(d, false, "an address such as 127.0.0.1:8000", |s| {
+        s.parse().map_err(|_| String::new())
+    })
 }
 
-fn boolean(key: &str, v: Value) -> Result<bool, ConfigError> {
-    typed::<bool>(key, v, "true or false")
+fn metrics_listen<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    listen(d).map(Some)
 }
 
-fn int_in(key: &str, v: Value, min: i64, max: i64) -> Result<i64, ConfigError> {
-    let expected = format!("a whole number from {min} to {max}");
-    let n: i64 = match &v {
-        // openIMIS rows sometimes hold numbers as strings.
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::invalid(key, format!("`{s}` is not a number"), &expected))?,
-        _ => typed::<i64>(key, v, &expected)?,
-    };
-    if n < min || n > max {
-        return Err(ConfigError::invalid(
-            key,
-            format!("{n} is out of range"),
-            expected,
+fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) if !s.trim().is_empty() => Ok(Some(SecretString::from(s))),
+        Value::String(_) => Err(de::Error::custom("empty (expected a non-empty string)")),
+        // Not shown: it may be the secret.
+        _ => Err(de::Error::custom(
+            "not a string (expected a non-empty string)",
+        )),
+    }
+}
+
+fn database_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    let url = secret(d)?;
+    if let Some(u) = &url
+        && !(u.expose_secret().starts_with("postgres://")
+            || u.expose_secret().starts_with("postgresql://"))
+    {
+        return Err(de::Error::custom(
+            "not a PostgreSQL URL (expected postgres://user:password@host:port/database)",
         ));
     }
-    Ok(n)
+    Ok(url)
 }
 
-fn addresses(key: &str, v: Value) -> Result<Vec<std::net::IpAddr>, ConfigError> {
-    let expected = "a list of IP addresses, e.g. [\"127.0.0.1\"]";
-    let items: Vec<Value> = match v {
+fn timezone<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+    parsed(
+        d,
+        false,
+        "an IANA time zone name such as Africa/Dar_es_Salaam or UTC",
+        |s| {
+            s.parse::<chrono_tz::Tz>()
+                .map_err(|_| format!("`{s}` is not a known time zone"))
+        },
+    )
+}
+
+fn language<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    parsed(d, false, "a tblLanguages code of 1 to 5 characters", |s| {
+        if s.is_empty() || s.len() > 5 {
+            Err(String::new())
+        } else {
+            Ok(Some(s.to_string()))
+        }
+    })
+}
+
+fn country_code<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    parsed(
+        d,
+        true,
+        "a country calling code of 1 to 4 digits, e.g. 255",
+        |s| {
+            let s = s.trim().trim_start_matches('+');
+            if s.is_empty() || s.len() > 4 || !s.chars().all(|c| c.is_ascii_digit()) {
+                Err(format!("`{s}`"))
+            } else {
+                Ok(s.to_string())
+            }
+        },
+    )
+}
+
+fn trigger_hours<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TriggerHours>, D::Error> {
+    parsed(
+        d,
+        true,
+        "an hour spec such as \"8\", \"8,12,16\" or \"8-16\"",
+        |s| s.parse().map(Some),
+    )
+}
+
+/// A whole number from `MIN` to `MAX`; openIMIS rows sometimes hold numbers as text.
+fn int<'de, const MIN: i64, const MAX: i64, D: Deserializer<'de>, T: TryFrom<i64>>(
+    d: D,
+) -> Result<T, D::Error> {
+    let expected = format!("a whole number from {MIN} to {MAX}");
+    let v = Value::deserialize(d)?;
+    let n = match &v {
+        Value::String(s) => s.trim().parse::<i64>().map_err(|_| {
+            de::Error::custom(format!("`{s}` is not a number (expected {expected})"))
+        })?,
+        Value::Number(n) => n.as_i64().ok_or_else(|| wrong(&v, &expected))?,
+        _ => return Err(wrong(&v, &expected)),
+    };
+    if !(MIN..=MAX).contains(&n) {
+        return Err(de::Error::custom(format!(
+            "{n} is out of range (expected {expected})"
+        )));
+    }
+    T::try_from(n).map_err(|_| wrong(&v, &expected))
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Bool(b) => Ok(b),
+        Value::Number(n) if n.as_i64() == Some(0) => Ok(false),
+        Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
+        other => Err(wrong(&other, "true or false, or 1 or 0")),
+    }
+}
+
+fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Value::deserialize(d)?;
+    match v.as_f64() {
+        Some(r) if r.is_finite() && r > 0.0 => Ok(Some(r)),
+        _ => Err(wrong(&v, "a positive number of messages per second")),
+    }
+}
+
+/// A list of items, a single item standing for a one-item list.
+fn items(v: Value) -> Vec<Value> {
+    match v {
         Value::Array(items) => items,
+        other => vec![other],
+    }
+}
+
+fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+    let expected = "a list of IP addresses, e.g. [\"127.0.0.1\"]";
+    let items = match Value::deserialize(d)? {
         // An environment variable: comma-separated.
         Value::String(s) => s
             .split(',')
@@ -632,7 +1285,7 @@ fn addresses(key: &str, v: Value) -> Result<Vec<std::net::IpAddr>, ConfigError> 
             .filter(|s| !s.is_empty())
             .map(|s| Value::String(s.to_string()))
             .collect(),
-        other => vec![other],
+        other => items(other),
     };
     items
         .into_iter()
@@ -640,19 +1293,18 @@ fn addresses(key: &str, v: Value) -> Result<Vec<std::net::IpAddr>, ConfigError> 
             item.as_str()
                 .and_then(|s| s.trim().parse().ok())
                 .ok_or_else(|| {
-                    ConfigError::invalid(key, format!("{item} is not an IP address"), expected)
+                    de::Error::custom(format!(
+                        "{} is not an IP address (expected {expected})",
+                        shown(&item)
+                    ))
                 })
         })
         .collect()
 }
 
-fn rights(key: &str, v: Value) -> Result<Vec<i32>, ConfigError> {
+fn rights<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
     let expected = "a list of openIMIS right codes, e.g. [\"131224\"]";
-    let items: Vec<Value> = match v {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
-    items
+    items(Value::deserialize(d)?)
         .into_iter()
         .map(|item| {
             match &item {
@@ -662,427 +1314,40 @@ fn rights(key: &str, v: Value) -> Result<Vec<i32>, ConfigError> {
             }
             .filter(|n| *n > 0)
             .ok_or_else(|| {
-                ConfigError::invalid(key, format!("{item} is not a right code"), expected)
+                de::Error::custom(format!(
+                    "{} is not a right code (expected {expected})",
+                    shown(&item)
+                ))
             })
         })
         .collect()
 }
 
-/// Every key `[service]` accepts (anything else is an error naming the key).
-pub const SERVICE_KEYS: &[&str] = &[
-    "listen",
-    "data_dir",
-    "database_url",
-    "jwt_secret",
-    "https",
-    "timezone",
-    "default_approval",
-    "default_language",
-    "country_code",
-    "templates_dir",
-    "trigger_hours",
-    "send_concurrency",
-    "sweep_db_retry_seconds",
-    "pg_bin",
-    "metrics_listen",
-    "trusted_proxies",
-    "metrics_token",
-    "jwt_expiration_seconds",
-    "jwt_refresh_expiration_seconds",
-    "max_body_bytes",
-    "graphql_max_depth",
-    "graphql_max_complexity",
-    "notification_admin_perms",
-    "pool_size",
-];
-
-fn parse_service(mut m: Map<String, Value>) -> Result<ServiceSettings, ConfigError> {
-    let key = |k: &str| format!("service.{k}");
-    let listen = match take(&mut m, "listen") {
-        Some(v) => {
-            let s = text(&key("listen"), v)?;
-            s.parse().map_err(|_| {
-                ConfigError::invalid(
-                    key("listen"),
-                    format!("`{s}`"),
-                    "an address such as 127.0.0.1:8000",
-                )
-            })?
-        }
-        None => SocketAddr::from(([127, 0, 0, 1], 8000)),
-    };
-    let data_dir = match take(&mut m, "data_dir") {
-        Some(v) => PathBuf::from(text(&key("data_dir"), v)?),
-        None => PathBuf::from(".data"),
-    };
-    let secret =
-        |m: &mut Map<String, Value>, k: &str| -> Result<Option<SecretString>, ConfigError> {
-            match take(m, k) {
-                Some(v) => {
-                    let s = text(&key(k), v)?;
-                    if s.trim().is_empty() {
-                        return Err(ConfigError::invalid(key(k), "empty", "a non-empty string"));
-                    }
-                    Ok(Some(SecretString::from(s)))
-                }
-                None => Ok(None),
-            }
-        };
-    let database_url = secret(&mut m, "database_url")?;
-    if let Some(url) = &database_url {
-        use secrecy::ExposeSecret;
-        let u = url.expose_secret();
-        if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
-            return Err(ConfigError::invalid(
-                key("database_url"),
-                "not a PostgreSQL URL",
-                "postgres://user:password@host:port/database",
-            ));
-        }
-    }
-    let jwt_secret = secret(&mut m, "jwt_secret")?;
-    let https = take(&mut m, "https")
-        .map(|v| boolean(&key("https"), v))
-        .transpose()?
-        .unwrap_or(false);
-    let timezone = match take(&mut m, "timezone") {
-        Some(v) => {
-            let s = text(&key("timezone"), v)?;
-            s.parse::<chrono_tz::Tz>().map_err(|_| {
-                ConfigError::invalid(
-                    key("timezone"),
-                    format!("`{s}` is not a known time zone"),
-                    "an IANA time zone name such as Africa/Dar_es_Salaam or UTC",
-                )
-            })?
-        }
-        None => chrono_tz::UTC,
-    };
-    let default_approval = take(&mut m, "default_approval")
-        .map(|v| boolean(&key("default_approval"), v))
-        .transpose()?
-        .unwrap_or(false);
-    let default_language = match take(&mut m, "default_language") {
-        Some(v) => {
-            let s = text(&key("default_language"), v)?;
-            if s.is_empty() || s.len() > 5 {
-                return Err(ConfigError::invalid(
-                    key("default_language"),
-                    format!("`{s}`"),
-                    "a tblLanguages code of 1 to 5 characters",
-                ));
-            }
-            Some(s)
-        }
-        None => None,
-    };
-    let country_code = match take(&mut m, "country_code") {
-        Some(v) => {
-            let s = match v {
-                Value::Number(n) => n.to_string(),
-                other => text(&key("country_code"), other)?,
-            };
-            let s = s.trim().trim_start_matches('+').to_string();
-            if s.is_empty() || s.len() > 4 || !s.chars().all(|c| c.is_ascii_digit()) {
-                return Err(ConfigError::invalid(
-                    key("country_code"),
-                    format!("`{s}`"),
-                    "a country calling code of 1 to 4 digits, e.g. 255",
-                ));
-            }
-            s
-        }
-        None => "255".to_string(),
-    };
-    let templates_dir = take(&mut m, "templates_dir")
-        .map(|v| text(&key("templates_dir"), v).map(PathBuf::from))
-        .transpose()?;
-    let trigger_hours = match take(&mut m, "trigger_hours") {
-        Some(v) => {
-            let s = match v {
-                Value::Number(n) => n.to_string(),
-                other => text(&key("trigger_hours"), other)?,
-            };
-            Some(s.parse::<TriggerHours>().map_err(|e| {
-                ConfigError::invalid(
-                    key("trigger_hours"),
-                    e,
-                    "an hour spec such as \"8\", \"8,12,16\" or \"8-16\"",
-                )
-            })?)
-        }
-        None => None,
-    };
-    let send_concurrency = take(&mut m, "send_concurrency")
-        .map(|v| int_in(&key("send_concurrency"), v, 1, 256))
-        .transpose()?
-        .unwrap_or(8) as usize;
-    let sweep_db_retry_seconds = take(&mut m, "sweep_db_retry_seconds")
-        .map(|v| int_in(&key("sweep_db_retry_seconds"), v, 1, 86_400))
-        .transpose()?
-        .unwrap_or(120) as u64;
-    let pg_bin = take(&mut m, "pg_bin")
-        .map(|v| text(&key("pg_bin"), v).map(PathBuf::from))
-        .transpose()?;
-    let metrics_listen = match take(&mut m, "metrics_listen") {
-        Some(v) => {
-            let s = text(&key("metrics_listen"), v)?;
-            Some(s.parse().map_err(|_| {
-                ConfigError::invalid(
-                    key("metrics_listen"),
-                    format!("`{s}`"),
-                    "an address such as 127.0.0.1:9100",
-                )
-            })?)
-        }
-        None => None,
-    };
-    let metrics_token = secret(&mut m, "metrics_token")?;
-    let trusted_proxies = take(&mut m, "trusted_proxies")
-        .map(|v| addresses(&key("trusted_proxies"), v))
-        .transpose()?
-        .unwrap_or_default();
-    let jwt_expiration_seconds = take(&mut m, "jwt_expiration_seconds")
-        .map(|v| int_in(&key("jwt_expiration_seconds"), v, 60, 90 * 86_400))
-        .transpose()?
-        .unwrap_or(86_400);
-    let jwt_refresh_expiration_seconds = take(&mut m, "jwt_refresh_expiration_seconds")
-        .map(|v| int_in(&key("jwt_refresh_expiration_seconds"), v, 60, 365 * 86_400))
-        .transpose()?
-        .unwrap_or(30 * 86_400);
-    let max_body_bytes = take(&mut m, "max_body_bytes")
-        .map(|v| int_in(&key("max_body_bytes"), v, 1024, 64 * 1024 * 1024))
-        .transpose()?
-        .unwrap_or(1024 * 1024) as usize;
-    let graphql_max_depth = take(&mut m, "graphql_max_depth")
-        .map(|v| int_in(&key("graphql_max_depth"), v, 3, 100))
-        .transpose()?
-        .unwrap_or(15) as usize;
-    let graphql_max_complexity = take(&mut m, "graphql_max_complexity")
-        .map(|v| int_in(&key("graphql_max_complexity"), v, 10, 1_000_000))
-        .transpose()?
-        .unwrap_or(5000) as usize;
-    let notification_admin_perms = take(&mut m, "notification_admin_perms")
-        .map(|v| rights(&key("notification_admin_perms"), v))
-        .transpose()?
-        .unwrap_or_else(|| vec![131224]);
-    let pool_size = take(&mut m, "pool_size")
-        .map(|v| int_in(&key("pool_size"), v, 1, 512))
-        .transpose()?
-        .unwrap_or(16) as usize;
-    reject_unknown("service", &m, SERVICE_KEYS)?;
-    Ok(ServiceSettings {
-        listen,
-        data_dir,
-        database_url,
-        jwt_secret,
-        https,
-        timezone,
-        default_approval,
-        default_language,
-        country_code,
-        templates_dir,
-        trigger_hours,
-        send_concurrency,
-        sweep_db_retry_seconds,
-        pg_bin,
-        metrics_listen,
-        trusted_proxies,
-        metrics_token,
-        jwt_expiration_seconds,
-        jwt_refresh_expiration_seconds,
-        max_body_bytes,
-        graphql_max_depth,
-        graphql_max_complexity,
-        notification_admin_perms,
-        pool_size,
-    })
+fn providers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ProviderSettings>, D::Error> {
+    let map = IndexMap::<String, ProviderSettings>::deserialize(d)?;
+    Ok(map
+        .into_iter()
+        .map(|(name, mut p)| {
+            p.name = name;
+            p
+        })
+        .collect())
 }
 
-/// Every key `[policy_notification]` accepts, as openIMIS names them.
-pub const MODULE_KEYS: &[&str] = &[
-    "providers",
-    "eligibleNotificationTypes",
-    "family_policy_notification_report_perms",
-    "trigger_time_interval_hours",
-    "trigger_first_call_hour",
-    "trigger_last_call_hour",
-    "reminder_before_expiry_days",
-    "reminder_after_expiry_days",
-    "policy_activation_relevance_maximum_days_timedelta",
-    "policy_renewal_relevance_maximum_days_timedelta",
-];
-
-const EVENT_KEYS: [&str; 6] = [
-    "activation_of_policy",
-    "starting_of_policy",
-    "need_for_renewal",
-    "expiration_of_policy",
-    "reminder_after_expiration",
-    "renewal_of_policy",
-];
-
-fn parse_module(mut m: Map<String, Value>) -> Result<ModuleSettings, ConfigError> {
-    let providers =
-        parse_providers(take(&mut m, "providers").unwrap_or(Value::Object(Map::new())))?;
-    let eligible_notification_types = match take(&mut m, "eligibleNotificationTypes") {
-        Some(Value::Object(mut types)) => {
-            let mut flags = BTreeMap::new();
-            for name in EVENT_KEYS {
-                let k = format!("eligibleNotificationTypes.{name}");
-                let on = match take(&mut types, name) {
-                    Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
-                        n.as_i64() == Some(1)
-                    }
-                    Some(v) => boolean(&k, v)?,
-                    None => false,
-                };
-                flags.insert(name, on);
-            }
-            if let Some(unknown) = types.keys().next() {
-                return Err(ConfigError::invalid(
-                    format!("eligibleNotificationTypes.{unknown}"),
-                    "unknown notification type",
-                    format!("one of {}", EVENT_KEYS.join(", ")),
-                ));
-            }
-            EligibleNotificationTypes {
-                activation_of_policy: flags["activation_of_policy"],
-                starting_of_policy: flags["starting_of_policy"],
-                need_for_renewal: flags["need_for_renewal"],
-                expiration_of_policy: flags["expiration_of_policy"],
-                reminder_after_expiration: flags["reminder_after_expiration"],
-                renewal_of_policy: flags["renewal_of_policy"],
-            }
-        }
-        Some(other) => {
-            return Err(ConfigError::invalid(
-                "eligibleNotificationTypes",
-                format!("{other}"),
-                "a table of the six event names with true or false",
-            ));
-        }
-        None => EligibleNotificationTypes::default(),
-    };
-    let perms = take(&mut m, "family_policy_notification_report_perms")
-        .map(|v| rights("family_policy_notification_report_perms", v))
-        .transpose()?
-        .unwrap_or_else(|| vec![131224]);
-    let hour = |m: &mut Map<String, Value>, k: &str, d: i64| -> Result<u32, ConfigError> {
-        Ok(take(m, k)
-            .map(|v| int_in(k, v, 0, 23))
-            .transpose()?
-            .unwrap_or(d) as u32)
-    };
-    let first = hour(&mut m, "trigger_first_call_hour", 8)?;
-    let last = hour(&mut m, "trigger_last_call_hour", 20)?;
-    if first > last {
-        return Err(ConfigError::invalid(
-            "trigger_last_call_hour",
-            format!("{last} is before trigger_first_call_hour {first}"),
-            "an hour at or after trigger_first_call_hour",
-        ));
-    }
-    let interval = take(&mut m, "trigger_time_interval_hours")
-        .map(|v| int_in("trigger_time_interval_hours", v, 1, 24))
-        .transpose()?
-        .unwrap_or(4) as u32;
-    let days = |m: &mut Map<String, Value>, k: &str, d: i64| -> Result<i64, ConfigError> {
-        Ok(take(m, k)
-            .map(|v| int_in(k, v, 0, 3650))
-            .transpose()?
-            .unwrap_or(d))
-    };
-    let settings = ModuleSettings {
-        providers,
-        eligible_notification_types,
-        family_policy_notification_report_perms: perms,
-        trigger_time_interval_hours: interval,
-        trigger_first_call_hour: first,
-        trigger_last_call_hour: last,
-        reminder_before_expiry_days: days(&mut m, "reminder_before_expiry_days", 5)?,
-        reminder_after_expiry_days: days(&mut m, "reminder_after_expiry_days", 5)?,
-        policy_activation_relevance_maximum_days_timedelta: days(
-            &mut m,
-            "policy_activation_relevance_maximum_days_timedelta",
-            5,
-        )?,
-        policy_renewal_relevance_maximum_days_timedelta: days(
-            &mut m,
-            "policy_renewal_relevance_maximum_days_timedelta",
-            5,
-        )?,
-    };
-    reject_unknown(MODULE_NAME, &m, MODULE_KEYS)?;
-    Ok(settings)
+fn providers_as_map<S: Serializer>(
+    providers: &[ProviderSettings],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(providers.iter().map(|p| (&p.name, p)))
 }
 
-fn parse_providers(v: Value) -> Result<Vec<ProviderSettings>, ConfigError> {
-    let Value::Object(map) = v else {
-        return Err(ConfigError::invalid(
-            "providers",
-            format!("{v}"),
-            "a table of provider name → parameters",
-        ));
-    };
-    let mut out = Vec::new();
-    for (name, params) in map {
-        let key = format!("providers.{name}");
-        let Value::Object(mut params) = params else {
-            return Err(ConfigError::invalid(
-                key,
-                "not a table",
-                "a table of provider parameters",
-            ));
-        };
-        let rate_per_second = match take(&mut params, "rate_per_second") {
-            Some(v) => {
-                let r = typed::<f64>(
-                    &format!("{key}.rate_per_second"),
-                    v,
-                    "a positive number of messages per second",
-                )?;
-                if !(r.is_finite() && r > 0.0) {
-                    return Err(ConfigError::invalid(
-                        format!("{key}.rate_per_second"),
-                        format!("{r}"),
-                        "a positive number of messages per second",
-                    ));
-                }
-                Some(r)
-            }
-            None => None,
-        };
-        let timeout_seconds = take(&mut params, "timeout_seconds")
-            .map(|v| int_in(&format!("{key}.timeout_seconds"), v, 1, 600))
-            .transpose()?
-            .unwrap_or(30) as u64;
-        out.push(ProviderSettings {
-            name,
-            params,
-            rate_per_second,
-            timeout_seconds,
-        });
-    }
-    Ok(out)
+/// Rights as openIMIS writes them: strings.
+fn rights_as_text<S: Serializer>(rights: &[i32], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(rights.iter().map(i32::to_string))
 }
 
-/// Deserializes an openIMIS "string or number" field as text.
-pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(de::Error::custom(format!("expected a string, got {other}"))),
-    }
-}
-
-/// Providers keyed by lower-case name, for case-insensitive lookup.
-pub fn providers_by_name(settings: &ModuleSettings) -> IndexMap<String, &ProviderSettings> {
-    settings
-        .providers
-        .iter()
-        .map(|p| (p.name.to_ascii_lowercase(), p))
-        .collect()
+fn display<T: fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 #[cfg(test)]
@@ -1119,6 +1384,15 @@ mod tests {
     }
 
     #[test]
+    fn key_lists_come_from_the_types() {
+        assert_eq!(service_keys().len(), 24);
+        assert!(service_keys().contains(&"jwt_secret"));
+        assert_eq!(module_keys().len(), 10);
+        assert!(module_keys().contains(&"eligibleNotificationTypes"));
+        assert_eq!(event_keys().len(), 6);
+    }
+
+    #[test]
     fn trigger_hour_specs() {
         assert_eq!("8".parse::<TriggerHours>().unwrap().hours(), &[8]);
         assert_eq!(
@@ -1133,6 +1407,19 @@ mod tests {
         assert!("16-8".parse::<TriggerHours>().is_err());
         assert!("a".parse::<TriggerHours>().is_err());
         assert!("".parse::<TriggerHours>().is_err());
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        assert_eq!(
+            closest(
+                "DestinationFoldr",
+                &["DestinationFolder", "timeout_seconds"]
+            )
+            .as_deref(),
+            Some("DestinationFolder")
+        );
+        assert_eq!(closest("colour", service_keys()), None);
     }
 
     #[test]
@@ -1162,6 +1449,10 @@ mod tests {
         assert_eq!(
             s.module.providers[0].param_str("privatekey").as_deref(),
             Some("from-env")
+        );
+        assert!(
+            !format!("{:?}", s.module.providers[0]).contains("from-env"),
+            "provider parameters stay out of Debug output"
         );
         assert_eq!(s.service.listen.port(), 9999);
         assert_eq!(s.module.reminder_before_expiry_days, 7);

@@ -148,13 +148,29 @@ fn load_sources(cli_config: Option<&PathBuf>) -> Result<ConfigSources, StartErro
     )?)
 }
 
-fn apply_db_args(settings: &mut Settings, args: &DbArgs) {
-    if let Some(url) = &args.database_url {
-        settings.service.database_url = Some(url.clone().into());
+/// The command's `--listen`, `--data-dir` and `--database-url`, the last configuration layer.
+fn add_flags(sources: &mut ConfigSources, command: &Command) -> Result<(), StartError> {
+    let (db, listen) = match command {
+        Command::Serve(a) => (&a.db, a.listen),
+        Command::Migrate(db) => (db, None),
+        Command::SeedDemo(a) => (&a.db, None),
+        Command::SendNotifications(a) => (&a.db, None),
+        Command::SendTest(a) => (&a.db, None),
+        Command::ExportSchema => return Ok(()),
+    };
+    if let Some(url) = &db.database_url {
+        sources.add_flag("--database-url", "database_url", url);
     }
-    if let Some(dir) = &args.data_dir {
-        settings.service.data_dir = dir.clone();
+    if let Some(dir) = &db.data_dir {
+        let dir = dir
+            .to_str()
+            .ok_or_else(|| StartError::Other("--data-dir is not valid UTF-8".into()))?;
+        sources.add_flag("--data-dir", "data_dir", dir);
     }
+    if let Some(listen) = listen {
+        sources.add_flag("--listen", "listen", &listen.to_string());
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), StartError> {
@@ -162,10 +178,12 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         print!("{}", policy_notification::graphql::sdl());
         return Ok(());
     }
-    let sources = load_sources(cli.config.as_ref())?;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let mut sources = load_sources(cli.config.as_ref())?;
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    add_flags(&mut sources, &command)?;
+    match command {
         Command::Serve(args) => serve(&sources, args).await,
-        Command::Migrate(args) => migrate(&sources, args).await,
+        Command::Migrate(_) => migrate(&sources).await,
         Command::ExportSchema => Ok(()),
         Command::SeedDemo(args) => seed_demo(&sources, args).await,
         Command::SendNotifications(args) => send_notifications(&sources, args).await,
@@ -176,18 +194,15 @@ async fn run(cli: Cli) -> Result<(), StartError> {
 /// Opens the database, checks its schema and resolves the settings with its module row.
 async fn open_with_settings(
     sources: &ConfigSources,
-    args: &DbArgs,
 ) -> Result<(Database, db::Pool, Settings), StartError> {
-    let mut boot = sources.resolve()?;
-    apply_db_args(&mut boot, args);
+    let boot = sources.resolve()?;
     let database = Database::open(&boot).await?;
     let prepared = async {
         database
             .prepare_schema(boot.service.default_language.as_deref())
             .await?;
         let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
-        let mut settings = runtime::resolve_settings(sources, &pool).await?;
-        apply_db_args(&mut settings, args);
+        let settings = runtime::resolve_settings(sources, &pool).await?;
         Ok::<_, StartError>((pool, settings))
     }
     .await;
@@ -204,7 +219,7 @@ async fn send_notifications(
     sources: &ConfigSources,
     args: SendNotificationsArgs,
 ) -> Result<(), StartError> {
-    let (database, pool, settings) = open_with_settings(sources, &args.db).await?;
+    let (database, pool, settings) = open_with_settings(sources).await?;
     let settings = std::sync::Arc::new(settings);
     let result = async {
         let sender =
@@ -232,7 +247,7 @@ async fn send_notifications(
 }
 
 async fn send_test(sources: &ConfigSources, args: SendTestArgs) -> Result<(), StartError> {
-    let (database, _pool, settings) = open_with_settings(sources, &args.db).await?;
+    let (database, _pool, settings) = open_with_settings(sources).await?;
     let result =
         commands::send_test(&settings, &args.to, args.provider.as_deref(), &args.message).await;
     database.shutdown().await;
@@ -247,8 +262,7 @@ async fn send_test(sources: &ConfigSources, args: SendTestArgs) -> Result<(), St
 }
 
 async fn seed_demo(sources: &ConfigSources, args: SeedArgs) -> Result<(), StartError> {
-    let mut settings = sources.resolve()?;
-    apply_db_args(&mut settings, &args.db);
+    let settings = sources.resolve()?;
     let database = Database::open(&settings).await?;
     let result = seed_on(&settings, &args, &database).await;
     database.shutdown().await;
@@ -324,9 +338,8 @@ async fn seed_if_empty(settings: &Settings, database: &Database) -> Result<(), S
     Ok(())
 }
 
-async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError> {
-    let mut settings = sources.resolve()?;
-    apply_db_args(&mut settings, &args);
+async fn migrate(sources: &ConfigSources) -> Result<(), StartError> {
+    let settings = sources.resolve()?;
     // Ctrl-C or SIGTERM lets the migration finish and the embedded PostgreSQL stop.
     let _shutdown = runtime::Shutdown::listen();
     let database = Database::open(&settings).await?;
@@ -347,8 +360,7 @@ async fn migrate(sources: &ConfigSources, args: DbArgs) -> Result<(), StartError
 }
 
 async fn serve(sources: &ConfigSources, args: ServeArgs) -> Result<(), StartError> {
-    let mut boot = sources.resolve()?;
-    apply_db_args(&mut boot, &args.db);
+    let boot = sources.resolve()?;
     let shutdown = runtime::Shutdown::listen();
     let database = Database::open(&boot).await?;
     let result = serve_on(sources, &args, &database, shutdown).await;
@@ -374,10 +386,6 @@ async fn serve_on(
     }
     let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
     let mut settings = runtime::resolve_settings(sources, &pool).await?;
-    apply_db_args(&mut settings, &args.db);
-    if let Some(listen) = args.listen {
-        settings.service.listen = listen;
-    }
     if args.demo {
         settings.module.eligible_notification_types =
             policy_notification::config::EligibleNotificationTypes::all();

@@ -319,6 +319,321 @@ fn rejected_values_from_environment_and_database_row_name_their_key() {
     assert!(err.contains("policy-notification.toml"), "{err}");
 }
 
+/// Each config file with an unknown key, the key its error must name (and suggest).
+const UNKNOWN_IN_FILE: &[(&str, &str, Option<&str>)] = &[
+    ("[elsewhere]\nx = 1", "`elsewhere`", None),
+    ("[service]\ncolour = \"blue\"", "`service.colour`", None),
+    (
+        "[service]\nlistn = \"127.0.0.1:1\"",
+        "`service.listn`",
+        Some("listen"),
+    ),
+    (
+        "[policy_notification]\nreminder_before_expiry_dayz = 3",
+        "`reminder_before_expiry_dayz`",
+        Some("reminder_before_expiry_days"),
+    ),
+    (
+        "[policy_notification.eligibleNotificationTypes]\nbirthday = true",
+        "`eligibleNotificationTypes.birthday`",
+        None,
+    ),
+    (
+        "[policy_notification.providers.TextNotificationProvider]\nDestinationFoldr = \"out\"",
+        "`providers.TextNotificationProvider.DestinationFoldr`",
+        Some("DestinationFolder"),
+    ),
+    (
+        "[policy_notification.providers.eGASMSGateway]\nGateUrl = \"http://x\"\nSenderID = \"s\"\nGateURI = \"http://y\"",
+        "`providers.eGASMSGateway.GateURI`",
+        Some("GateUrl"),
+    ),
+    (
+        "[policy_notification.providers.eGASMSGateway]\ntimeout = 5",
+        "`providers.eGASMSGateway.timeout`",
+        None,
+    ),
+];
+
+#[test]
+fn unknown_keys_are_refused_at_every_level_naming_the_key_and_the_file() {
+    for (toml, key, suggestion) in UNKNOWN_IN_FILE {
+        let (dir, path) = config_file(toml);
+        let err = ConfigSources::load(Some(&path), Vec::new())
+            .and_then(|s| s.resolve())
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {toml}"))
+            .to_string();
+        let _ = std::fs::remove_dir_all(dir);
+        assert!(err.contains(&format!("unknown key {key}")), "{toml}: {err}");
+        assert!(
+            err.contains(&path.display().to_string()),
+            "{toml}: the file is not named: {err}"
+        );
+        assert!(err.contains("known keys: "), "{toml}: {err}");
+        match suggestion {
+            Some(s) => assert!(err.contains(&format!("did you mean `{s}`?")), "{err}"),
+            None => assert!(!err.contains("did you mean"), "{err}"),
+        }
+    }
+}
+
+#[test]
+fn provider_parameters_are_checked_against_the_provider() {
+    // Case-insensitive names, and a parameter that eGA's HeaderValues names, are accepted.
+    let s = resolve(
+        "[policy_notification.providers.egasmsgateway]\ngateurl = \"http://x\"\nHeaderKeys = \"X-Id,X-Version\"\nHeaderValues = \"UserId,ApiVersion\"\nApiVersion = \"2\"\nRATE_PER_SECOND = 3",
+        &[("PN_PROVIDERS__EGASMSGATEWAY__PRIVATEKEY", "k")],
+        None,
+    )
+    .unwrap();
+    let ega = &s.module.providers[0];
+    assert_eq!(ega.param_str("ApiVersion").as_deref(), Some("2"));
+    assert_eq!(ega.rate_per_second, Some(3.0));
+    // A provider we do not implement keeps whatever it is given (it is skipped at start).
+    let s = resolve(
+        "[policy_notification.providers.SomeOtherGateway]\nUrl = \"x\"",
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(s.module.providers[0].param_str("url").as_deref(), Some("x"));
+}
+
+#[test]
+fn unknown_keys_from_the_environment_name_the_variable() {
+    for (var, key, suggestion) in [
+        (
+            "PN_PROVIDERS__TEXTNOTIFICATIONPROVIDER__DESTINATIONFOLDR",
+            "providers.TextNotificationProvider.destinationfoldr",
+            Some("DestinationFolder"),
+        ),
+        ("PN_SERVICE__COLOUR", "service.colour", None),
+        ("PN_REMINDER_DAYS", "reminder_days", None),
+        (
+            "PN_ELIGIBLENOTIFICATIONTYPES__NEED_FOR_RENEWALS",
+            "eligibleNotificationTypes.need_for_renewals",
+            Some("need_for_renewal"),
+        ),
+    ] {
+        let err = resolve("", &[(var, "1")], None).unwrap_err();
+        assert!(
+            err.contains(&format!("unknown key `{key}`")),
+            "{var}: {err}"
+        );
+        assert!(
+            err.contains(&format!("environment variable {var}")),
+            "{var}: {err}"
+        );
+        if let Some(s) = suggestion {
+            assert!(err.contains(&format!("did you mean `{s}`?")), "{err}");
+        }
+    }
+}
+
+#[test]
+fn wrong_values_name_the_key_the_expected_form_and_the_source() {
+    let (dir, path) = config_file("[service]\nhttps = \"yes\"\n");
+    let err = ConfigSources::load(Some(&path), Vec::new())
+        .and_then(|s| s.resolve())
+        .unwrap_err()
+        .to_string();
+    let _ = std::fs::remove_dir_all(dir);
+    assert!(
+        err.contains("`service.https`")
+            && err.contains(&format!("config file {}", path.display()))
+            && err.contains("expected a boolean"),
+        "{err}"
+    );
+
+    let err = resolve("", &[("PN_SERVICE__SEND_CONCURRENCY", "many")], None).unwrap_err();
+    assert!(
+        err.contains("`service.send_concurrency`")
+            && err.contains("environment variable PN_SERVICE__SEND_CONCURRENCY")
+            && err.contains("expected a whole number from 1 to 256"),
+        "{err}"
+    );
+
+    // The value from the last layer that set it is the one named.
+    let err = resolve(
+        "[policy_notification.providers.TextNotificationProvider]\ntimeout_seconds = 5",
+        &[(
+            "PN_PROVIDERS__TEXTNOTIFICATIONPROVIDER__TIMEOUT_SECONDS",
+            "0",
+        )],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`providers.TextNotificationProvider.timeout_seconds`")
+            && err.contains("PN_PROVIDERS__TEXTNOTIFICATIONPROVIDER__TIMEOUT_SECONDS")
+            && err.contains("0 is out of range (expected a whole number from 1 to 600)"),
+        "{err}"
+    );
+
+    let err = resolve("", &[], Some(r#"{"trigger_time_interval_hours": 0}"#)).unwrap_err();
+    assert!(
+        err.contains("`trigger_time_interval_hours` in the core_ModuleConfiguration row"),
+        "{err}"
+    );
+
+    // A rejected secret is never echoed.
+    let err = resolve(
+        "",
+        &[("PN_SERVICE__DATABASE_URL", "mysql://u:hunter2@db/x")],
+        None,
+    )
+    .unwrap_err();
+    assert!(err.contains("service.database_url"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn unknown_keys_of_the_database_row_are_reported_and_ignored() {
+    let sources = ConfigSources::load(Some(&config_file("").1), Vec::new()).unwrap();
+    let (s, warnings) = sources
+        .resolve_with_row_and_warnings(Some(
+            r#"{"reminder_before_expiry_dayz": 3, "reminder_after_expiry_days": 6,
+                "providers": {"TextNotificationProvider": {"DestinationFoldr": "out"}},
+                "eligibleNotificationTypes": {"birthday": true, "need_for_renewal": true}}"#,
+        ))
+        .expect("the row's unknown keys do not stop start-up");
+    assert_eq!(s.module.reminder_after_expiry_days, 6);
+    assert!(s.module.eligible_notification_types.need_for_renewal);
+    assert_eq!(s.module.providers[0].param_str("DestinationFoldr"), None);
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    for (key, suggestion) in [
+        (
+            "reminder_before_expiry_dayz",
+            Some("reminder_before_expiry_days"),
+        ),
+        (
+            "providers.TextNotificationProvider.DestinationFoldr",
+            Some("DestinationFolder"),
+        ),
+        ("eligibleNotificationTypes.birthday", None),
+    ] {
+        let w = warnings
+            .iter()
+            .find(|w| w.contains(&format!("unknown key `{key}`")))
+            .unwrap_or_else(|| panic!("no warning for {key}: {warnings:?}"));
+        assert!(
+            w.contains("core_ModuleConfiguration row") && w.contains("ignored"),
+            "{w}"
+        );
+        if let Some(s) = suggestion {
+            assert!(w.contains(&format!("did you mean `{s}`?")), "{w}");
+        }
+    }
+    // The same typo in the file (ours to fix) is refused.
+    let err = resolve(
+        "[policy_notification.providers.TextNotificationProvider]\nDestinationFoldr = \"out\"",
+        &[],
+        Some(r#"{"providers": {"TextNotificationProvider": {}}}"#),
+    )
+    .unwrap_err();
+    assert!(err.contains("DestinationFoldr"), "{err}");
+}
+
+/// The defaults column of docs/configuration.md, as `(section, key, default)`.
+fn documented_defaults() -> Vec<(String, String, String)> {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .unwrap();
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in doc.lines() {
+        if let Some(h) = line.strip_prefix("## `[") {
+            section = h.split(']').next().unwrap().to_string();
+            continue;
+        }
+        if line.starts_with("### ") {
+            section.clear();
+        }
+        let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
+        if section.is_empty() || cells.len() < 3 || !cells[0].starts_with("| `") {
+            continue;
+        }
+        let key = cells[0]
+            .trim_start_matches("| ")
+            .trim_matches('`')
+            .to_string();
+        out.push((section.clone(), key, cells[1].to_string()));
+    }
+    out
+}
+
+#[test]
+fn the_defaults_of_an_empty_file_are_the_documented_ones() {
+    let s = resolve("", &[], None).unwrap();
+    let service = serde_json::to_value(&s.service).unwrap();
+    let module = serde_json::to_value(&s.module).unwrap();
+    let documented = documented_defaults();
+    let keys: Vec<&str> = documented.iter().map(|(_, k, _)| k.as_str()).collect();
+    let all: Vec<&str> = policy_notification::config::service_keys()
+        .iter()
+        .chain(policy_notification::config::module_keys())
+        .copied()
+        .collect();
+    assert_eq!(keys, all, "docs/configuration.md lists every key, in order");
+    for (section, key, default) in documented {
+        let value = if section == "service" {
+            &service[&key]
+        } else {
+            &module[&key]
+        };
+        match (key.as_str(), default.as_str()) {
+            ("eligibleNotificationTypes", "all six `false`") => {
+                assert!(
+                    value
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .all(|v| v.as_bool() == Some(false))
+                )
+            }
+            ("providers", doc) => {
+                let doc: serde_json::Value = serde_json::from_str(doc.trim_matches('`')).unwrap();
+                let mut effective = value.clone();
+                // The provider's own keys are documented with the providers.
+                for p in effective.as_object_mut().unwrap().values_mut() {
+                    p.as_object_mut().unwrap().remove("timeout_seconds");
+                }
+                assert_eq!(effective, doc, "providers");
+            }
+            (_, "—") => assert!(value.is_null(), "{key} has a default: {value}"),
+            (_, doc) => {
+                let doc = doc.trim_matches('`');
+                let effective = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                assert_eq!(effective, doc, "default of `{key}`");
+            }
+        }
+    }
+}
+
+#[test]
+fn command_line_flags_win_over_every_layer() {
+    let (dir, path) =
+        config_file("[service]\nlisten = \"127.0.0.1:1\"\ndata_dir = \"/tmp/file\"\n");
+    let mut sources =
+        ConfigSources::load(Some(&path), env(&[("PN_SERVICE__LISTEN", "127.0.0.1:2")])).unwrap();
+    sources.add_flag("--listen", "listen", "127.0.0.1:3");
+    sources.add_flag("--data-dir", "data_dir", "/tmp/flag");
+    // Even a variable added after the flags does not override them.
+    sources
+        .add_env(env(&[("PN_SERVICE__DATA_DIR", "/tmp/env")]))
+        .unwrap();
+    let s = sources.resolve().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    assert_eq!(s.service.listen.port(), 3);
+    assert_eq!(s.service.data_dir, PathBuf::from("/tmp/flag"));
+}
+
 /// Runs the binary with `args`; kills it after `limit`.
 fn run_binary(args: &[&str], vars: &[(&str, &str)], limit: Duration) -> (Option<i32>, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_policy-notification"));
@@ -378,6 +693,30 @@ fn the_binary_refuses_a_bad_config_file_naming_the_key() {
     );
     assert_ne!(code, Some(0));
     assert!(stderr.contains("service.listen"), "{stderr}");
+    let (code, stderr) = run_binary(
+        &["migrate"],
+        &[("PN_SERVICE__LISTN", "127.0.0.1:1")],
+        Duration::from_secs(30),
+    );
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("unknown key `service.listn` in environment variable PN_SERVICE__LISTN")
+            && stderr.contains("did you mean `listen`?"),
+        "{stderr}"
+    );
+
+    // A flag's value is checked like any other, naming the flag; the secret is not repeated.
+    let (code, stderr) = run_binary(
+        &["migrate", "--database-url", "mysql://u:hunter2@db/x"],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("`service.database_url` in command-line flag --database-url"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 
     let missing = format!("{}/absent.toml", dir.display());
     let (code, stderr) = run_binary(&["--config", &missing], &[], Duration::from_secs(30));
@@ -399,9 +738,9 @@ fn the_example_config_is_valid_and_mentions_every_key() {
     assert_eq!(s.module.reminder_before_expiry_days, 5);
     let text = std::fs::read_to_string(&path).unwrap();
     // Every accepted key (the parser's own lists) and the per-provider ones are documented.
-    for key in policy_notification::config::SERVICE_KEYS
+    for key in policy_notification::config::service_keys()
         .iter()
-        .chain(policy_notification::config::MODULE_KEYS)
+        .chain(policy_notification::config::module_keys())
         .chain(&["rate_per_second", "timeout_seconds"])
     {
         assert!(

@@ -53,6 +53,14 @@ async fn the_row_openimis_stores_is_read_and_its_empty_ega_is_skipped() {
         .await;
     }
     let pool = policy_notification::db::connect_pool(&db.url, 2).unwrap();
+    // Every key of the stored row is one we know: nothing is reported as ignored.
+    let row = policy_notification::db::module_config::load(&mut pool.get().await.unwrap())
+        .await
+        .unwrap();
+    let (_, warnings) = ConfigSources::default()
+        .resolve_with_row_and_warnings(row.as_deref())
+        .unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
     let settings = policy_notification::runtime::resolve_settings(&ConfigSources::default(), &pool)
         .await
         .expect("openIMIS's stored configuration is accepted");
