@@ -483,35 +483,40 @@ async fn identity_holds_rights_admin_flag_and_districts() {
         v = other.village
     ))
     .await;
-    let visible = |pred: String| {
-        format!(
-            "SELECT string_agg(f.\"FamilyUUID\", ',' ORDER BY f.\"FamilyUUID\") FROM \"tblFamilies\" f WHERE {pred}"
+    #[derive(diesel::QueryableByName)]
+    struct Visible {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        uuids: Option<String>,
+    }
+    // The scope's predicate, with the districts bound.
+    let visible = async |conn: &mut diesel_async::AsyncPgConnection,
+                         identity: &policy_notification::auth::Identity| {
+        use diesel_async::RunQueryDsl;
+        let scope = policy_notification::families::Scope::of(identity);
+        policy_notification::db::sql::Fragment::sql(
+            "SELECT string_agg(f.\"FamilyUUID\", ',' ORDER BY f.\"FamilyUUID\") AS uuids FROM \"tblFamilies\" f WHERE ",
         )
+        .with(scope.families_or_true("f"))
+        .query()
+        .get_result::<Visible>(conn)
+        .await
+        .unwrap()
+        .uuids
     };
-    assert_eq!(
-        db.scalar(&visible(id.district_filter_sql("f")))
-            .await
-            .as_deref(),
-        Some("f-in")
-    );
+    assert_eq!(visible(&mut conn, &id).await.as_deref(), Some("f-in"));
     let admin = policy_notification::auth::Identity {
         is_admin: true,
         ..id.clone()
     };
     assert_eq!(
-        db.scalar(&visible(admin.district_filter_sql("f")))
-            .await
-            .as_deref(),
+        visible(&mut conn, &admin).await.as_deref(),
         Some("f-in,f-none,f-out")
     );
     let nobody = policy_notification::auth::Identity {
         districts: vec![],
         ..id
     };
-    assert_eq!(
-        db.scalar(&visible(nobody.district_filter_sql("f"))).await,
-        None
-    );
+    assert_eq!(visible(&mut conn, &nobody).await, None);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod support;
 
 use std::sync::Arc;
 
+use policy_notification::families::Scope;
 use policy_notification::notification::events::EventType;
 use policy_notification::notification::records::{self, Settlement};
 use policy_notification::notification::sender::{Sender, SweepOptions, SweepReport};
@@ -253,16 +254,30 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
 
     // The operator releases it; the next sweep sends it once.
     let mut conn = db.conn().await;
-    let unknown = records::unknown_outcomes(&mut conn, None).await.unwrap();
-    assert_eq!(unknown.len(), 1);
-    let settled = records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin", None)
+    let unknown = records::unknown_outcomes(&mut conn, &Scope::All)
         .await
         .unwrap();
+    assert_eq!(unknown.len(), 1);
+    let settled = records::settle(
+        &mut conn,
+        unknown[0].id,
+        Settlement::Release,
+        "admin",
+        &Scope::All,
+    )
+    .await
+    .unwrap();
     assert_eq!(settled.status, 4);
     assert!(
-        records::settle(&mut conn, unknown[0].id, Settlement::Release, "admin", None)
-            .await
-            .is_err()
+        records::settle(
+            &mut conn,
+            unknown[0].id,
+            Settlement::Release,
+            "admin",
+            &Scope::All
+        )
+        .await
+        .is_err()
     );
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.count(EventType::Activation, "sent"), 1);
@@ -270,7 +285,7 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.total("sent"), 0);
     assert_eq!(fake.count(), 4);
-    let history = records::history(&mut conn, records::HistoryOf::PolicyId(id(1)), None)
+    let history = records::history(&mut conn, records::HistoryOf::PolicyId(id(1)), &Scope::All)
         .await
         .unwrap();
     assert_eq!(
@@ -278,7 +293,7 @@ async fn failures_are_retried_unknown_outcomes_are_not() {
         vec![1, 4, 4]
     );
     assert_eq!(
-        records::history(&mut conn, records::HistoryOf::FamilyId(id(2)), None)
+        records::history(&mut conn, records::HistoryOf::FamilyId(id(2)), &Scope::All)
             .await
             .unwrap()
             .len(),
@@ -297,14 +312,16 @@ async fn marking_an_unknown_outcome_as_sent() {
     let s = sender(&db, settings(&toml));
     run(&s, d(6, 15)).await;
     let mut conn = db.conn().await;
-    let unknown = records::unknown_outcomes(&mut conn, None).await.unwrap();
+    let unknown = records::unknown_outcomes(&mut conn, &Scope::All)
+        .await
+        .unwrap();
     assert_eq!(unknown.len(), 1);
     records::settle(
         &mut conn,
         unknown[0].id,
         Settlement::MarkSent,
         "admin",
-        None,
+        &Scope::All,
     )
     .await
     .unwrap();
@@ -323,7 +340,7 @@ async fn marking_an_unknown_outcome_as_sent() {
     let r = run(&s, d(6, 15)).await;
     assert_eq!(r.total("sent"), 0);
     assert!(
-        records::unknown_outcomes(&mut conn, None)
+        records::unknown_outcomes(&mut conn, &Scope::All)
             .await
             .unwrap()
             .is_empty()

@@ -6,5 +6,6 @@ pub mod migrations;
 pub mod module_config;
 pub mod pool;
 pub mod schema;
+pub mod sql;
 
 pub use pool::{Conn, DbError, Pool, connect_pool};

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::catalog::{Catalog, CatalogCell};
 use crate::db::schema::{tbl_families, tbl_insuree, tbl_insuree_policy};
+use crate::db::sql::Fragment;
 use crate::db::{DbError, Pool};
 use crate::families::Scope;
 use crate::hooks::{FamilyEvent, FamilyHooks, HookError};
@@ -656,24 +657,18 @@ async fn lock_visible_families(
     uuids: &[String],
     scope: &Scope,
 ) -> Result<Vec<CurrentFamily>, diesel::result::Error> {
-    let restriction = scope
-        .sql("f", 2)
-        .map(|s| format!(" AND {s}"))
-        .unwrap_or_default();
-    let sql = format!(
-        "SELECT f.\"FamilyID\" AS family_id, f.\"InsureeID\" AS insuree_id, f.\"FamilyUUID\" AS family_uuid \
-         FROM \"tblFamilies\" f WHERE lower(f.\"FamilyUUID\") = ANY($1) AND f.\"ValidityTo\" IS NULL{restriction} \
-         ORDER BY f.\"FamilyID\" FOR UPDATE"
-    );
     let lowered: Vec<String> = uuids.iter().map(|u| u.to_lowercase()).collect();
-    let q = diesel::sql_query(sql).bind::<Array<Text>, _>(lowered);
-    if matches!(scope, Scope::All) {
-        q.load(conn).await
-    } else {
-        q.bind::<Array<Int4>, _>(scope.district_ids())
-            .load(conn)
-            .await
+    let mut sql = Fragment::sql(
+        "SELECT f.\"FamilyID\" AS family_id, f.\"InsureeID\" AS insuree_id, f.\"FamilyUUID\" AS family_uuid \
+         FROM \"tblFamilies\" f WHERE lower(f.\"FamilyUUID\") = ANY(",
+    )
+    .bind(lowered)
+    .with_sql(") AND f.\"ValidityTo\" IS NULL");
+    if let Some(visible) = scope.families("f") {
+        sql.push_sql(" AND ").push(visible);
     }
+    sql.push_sql(" ORDER BY f.\"FamilyID\" FOR UPDATE");
+    sql.query().load(conn).await
 }
 
 /// Whether a location lies in the actor's districts (always true for administrators).
@@ -682,22 +677,21 @@ async fn location_in_scope(
     location_id: Option<i32>,
     scope: &Scope,
 ) -> Result<bool, diesel::result::Error> {
-    let Some(sql) = scope.sql("f", 2) else {
-        return Ok(true);
-    };
     let Some(location_id) = location_id else {
-        return Ok(false);
+        return Ok(scope.district_ids().is_none());
+    };
+    let Some(visible) = scope.village(Fragment::value(location_id)) else {
+        return Ok(true);
     };
     #[derive(QueryableByName)]
     struct Hit {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         hit: bool,
     }
-    let q =
-        format!("SELECT EXISTS (SELECT 1 FROM (SELECT $1 AS \"LocationId\") f WHERE {sql}) AS hit");
-    let row: Hit = diesel::sql_query(q)
-        .bind::<Int4, _>(location_id)
-        .bind::<Array<Int4>, _>(scope.district_ids())
+    let row: Hit = Fragment::sql("SELECT COALESCE(")
+        .with(visible)
+        .with_sql(", false) AS hit")
+        .query()
         .get_result(conn)
         .await?;
     Ok(row.hit)

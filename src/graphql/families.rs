@@ -64,15 +64,6 @@ impl crate::error::UserFacing for mutation_log::LogQueryError {
     }
 }
 
-/// The families a user may see (DECISIONS 10).
-pub fn scope_of(identity: &Identity) -> Scope {
-    if identity.is_admin {
-        Scope::All
-    } else {
-        Scope::Districts(identity.districts.clone())
-    }
-}
-
 /// A value of a generated filter argument.
 trait IntoArg {
     fn into_arg(self) -> ArgValue;
@@ -202,7 +193,7 @@ macro_rules! families_query {
                     lookups,
                     order_by: order_by.unwrap_or_default().into_iter().flatten().collect(),
                 };
-                let scope = scope_of(id);
+                let scope = Scope::of(id);
                 let mut conn = db_conn(ctx).await?;
                 let mut run = async |w: Window| {
                     fq::families(&mut conn, &scope, &filter, w).await.map_err(|e| user_error(&e))
@@ -241,7 +232,7 @@ macro_rules! families_query {
                     approval: approval_of_notification,
                     language: language_of_notification,
                 };
-                let scope = scope_of(id);
+                let scope = Scope::of(id);
                 let mut conn = db_conn(ctx).await?;
                 let mut run = async |w: Window| {
                     fq::family_notifications(&mut conn, &scope, &filter, w)
@@ -708,14 +699,14 @@ fn actor(caller: Option<&Identity>) -> Actor {
             audit_user_id: i.user_id,
             core_user_id: Some(i.core_user_id),
             rights: i.rights.iter().copied().collect(),
-            scope: scope_of(i),
+            scope: Scope::of(i),
         },
         None => Actor {
             authenticated: false,
             audit_user_id: -1,
             core_user_id: None,
             rights: Vec::new(),
-            scope: Scope::Districts(Vec::new()),
+            scope: Scope::of_caller(None),
         },
     }
 }

@@ -7,6 +7,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
 use super::context::{coded_error, conn, require_any_right, settings, user_error};
 use crate::error::ErrorCode;
+use crate::families::Scope;
 use crate::notification::records::{self, HistoryOf, HistoryRow, Settlement};
 
 /// The notification query root fields (merged into the query root).
@@ -122,9 +123,9 @@ impl NotificationQuery {
                 ));
             }
         };
-        let visible = identity.district_filter_sql("f");
+        let scope = Scope::of(identity);
         let mut c = conn(ctx).await?;
-        let rows = records::history(&mut c, of, Some(&visible))
+        let rows = records::history(&mut c, of, &scope)
             .await
             .map_err(|e| user_error(&e))?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -140,9 +141,9 @@ impl NotificationQuery {
         ctx: &Context<'_>,
     ) -> Result<Vec<NotificationAttempt>> {
         let identity = require_any_right(ctx, &settings(ctx)?.service.notification_admin_perms)?;
-        let visible = identity.district_filter_sql("f");
+        let scope = Scope::of(identity);
         let mut c = conn(ctx).await?;
-        let rows = records::unknown_outcomes(&mut c, Some(&visible))
+        let rows = records::unknown_outcomes(&mut c, &scope)
             .await
             .map_err(|e| user_error(&e))?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -162,13 +163,13 @@ impl NotificationMutation {
         settlement: NotificationSettlement,
     ) -> Result<NotificationAttempt> {
         let identity = require_any_right(ctx, &settings(ctx)?.service.notification_admin_perms)?;
-        let visible = identity.district_filter_sql("f");
+        let scope = Scope::of(identity);
         let how = match settlement {
             NotificationSettlement::MarkSent => Settlement::MarkSent,
             NotificationSettlement::Release => Settlement::Release,
         };
         let mut c = conn(ctx).await?;
-        let row = records::settle(&mut c, attempt_id, how, &identity.login, Some(&visible))
+        let row = records::settle(&mut c, attempt_id, how, &identity.login, &scope)
             .await
             .map_err(|e| user_error(&e))?;
         tracing::info!(attempt_id, user = %crate::telemetry::user_text(&identity.login), settlement = ?how, "unknown notification outcome settled");

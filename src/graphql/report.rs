@@ -51,7 +51,7 @@ impl ReportQuery {
             family_filter_json,
         )
         .map_err(|e| user_error(&e))?;
-        let prepared = report::prepare(pool(ctx)?, &query, &report::scope_for(identity))
+        let prepared = report::prepare(pool(ctx)?, &query, &crate::families::Scope::of(identity))
             .await
             .map_err(|e| user_error(&e))?;
         Ok(Some(CommunicationByNotificationReport(prepared)))

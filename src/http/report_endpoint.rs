@@ -206,7 +206,8 @@ async fn run(
     let format = format_from(&params, &headers)?;
     let query = query_from(&params)?;
     let started = Instant::now();
-    let prepared = report::prepare(&state.pool, &query, &report::scope_for(&identity)).await?;
+    let prepared =
+        report::prepare(&state.pool, &query, &crate::families::Scope::of(&identity)).await?;
     tracing::info!(
         user = %crate::telemetry::user_text(&identity.login),
         format = format.extension(),

@@ -9,6 +9,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use super::events::{EventType, SENTINEL, SENTINEL_BEFORE, not_notified_sql};
 use super::gateway::SendOutcome;
 use crate::db::DbError;
+use crate::db::sql::Fragment;
+use crate::families::Scope;
 
 /// The `Status` of a detail row: openIMIS's 1–5 and our 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -372,40 +374,45 @@ const HISTORY_SELECT: &str = "SELECT d.id, d.\"indicationID\" AS policy_id, \
     LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
     LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL";
 
-/// The attempt log of a policy or a family, newest first. `visible` is an SQL predicate over
-/// the family alias `f` (e.g. the caller's district restriction); `None` = everything.
+/// The attempt log of a policy or a family, newest first, among the families `scope` sees.
 pub async fn history(
     conn: &mut AsyncPgConnection,
     of: HistoryOf<'_>,
-    visible: Option<&str>,
+    scope: &Scope,
 ) -> Result<Vec<HistoryRow>, DbError> {
-    let visible = visible.unwrap_or("TRUE");
-    let (filter, key): (&str, String) = match of {
-        HistoryOf::PolicyId(id) => ("d.\"indicationID\" = $1::int", id.to_string()),
-        HistoryOf::PolicyUuid(u) => ("lower(p.\"PolicyUUID\") = lower($1)", u.to_string()),
-        HistoryOf::FamilyId(id) => ("p.\"FamilyID\" = $1::int", id.to_string()),
-        HistoryOf::FamilyUuid(u) => (
-            "p.\"FamilyID\" IN (SELECT \"FamilyID\" FROM \"tblFamilies\" WHERE lower(\"FamilyUUID\") = lower($1))",
-            u.to_string(),
-        ),
+    let filter = match of {
+        HistoryOf::PolicyId(id) => Fragment::sql("d.\"indicationID\" = ").bind(id),
+        HistoryOf::PolicyUuid(u) => Fragment::sql("lower(p.\"PolicyUUID\") = lower(")
+            .bind(u)
+            .with_sql(")"),
+        HistoryOf::FamilyId(id) => Fragment::sql("p.\"FamilyID\" = ").bind(id),
+        HistoryOf::FamilyUuid(u) => Fragment::sql(
+            "p.\"FamilyID\" IN (SELECT \"FamilyID\" FROM \"tblFamilies\" WHERE lower(\"FamilyUUID\") = lower(",
+        )
+        .bind(u)
+        .with_sql("))"),
     };
-    Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE {filter} AND d.\"ValidityTo\" IS NULL AND ({visible}) ORDER BY d.id DESC"
-    ))
-    .bind::<Text, _>(key)
-    .load(conn)
-    .await?)
+    Ok(Fragment::sql(format!("{HISTORY_SELECT} WHERE "))
+        .with(filter)
+        .with_sql(" AND d.\"ValidityTo\" IS NULL AND (")
+        .with(scope.families_or_true("f"))
+        .with_sql(") ORDER BY d.id DESC")
+        .query()
+        .load(conn)
+        .await?)
 }
 
-/// Attempts whose outcome is unknown (status 6), oldest first, among the `visible` families.
+/// Attempts whose outcome is unknown (status 6), oldest first, among the families `scope` sees.
 pub async fn unknown_outcomes(
     conn: &mut AsyncPgConnection,
-    visible: Option<&str>,
+    scope: &Scope,
 ) -> Result<Vec<HistoryRow>, DbError> {
-    let visible = visible.unwrap_or("TRUE");
-    Ok(diesel::sql_query(format!(
-        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL AND ({visible}) ORDER BY d.id"
+    Ok(Fragment::sql(format!(
+        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL AND ("
     ))
+    .with(scope.families_or_true("f"))
+    .with_sql(") ORDER BY d.id")
+    .query()
     .load(conn)
     .await?)
 }
@@ -502,20 +509,24 @@ pub async fn settle(
     detail_id: i32,
     how: Settlement,
     by: &str,
-    visible: Option<&str>,
+    scope: &Scope,
 ) -> Result<HistoryRow, SettleError> {
     let by = by.to_string();
-    let visible = visible.unwrap_or("TRUE").to_string();
+    let visible = scope.families_or_true("f");
     conn.transaction::<_, SettleError, _>(async move |c| {
-        let row: Option<UnknownRow> = diesel::sql_query(format!(
+        let row: Option<UnknownRow> = Fragment::sql(
             "SELECT d.\"indicationID\" AS policy_id, d.notification_type::text AS notification_type, \
                     d.details \
              FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
              LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
              LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL \
-             WHERE d.id = $1 AND d.\"Status\" = 6 AND ({visible}) FOR UPDATE OF d"
-        ))
-        .bind::<Int4, _>(detail_id)
+             WHERE d.id = ",
+        )
+        .bind(detail_id)
+        .with_sql(" AND d.\"Status\" = 6 AND (")
+        .with(visible)
+        .with_sql(") FOR UPDATE OF d")
+        .query()
         .get_result(c)
         .await
         .map(Some)

@@ -17,8 +17,10 @@ use diesel_async::RunQueryDsl;
 use futures::Stream;
 use uuid::Uuid;
 
+use crate::db::sql::Fragment;
 use crate::db::{DbError, Pool};
 use crate::error::{ErrorCode, UserFacing};
+use crate::families::filter::FamilyFilter;
 use crate::families::rules::{NotificationMode, approved_sql, has_phone_sql, phone_present_sql};
 
 /// Rows read per query.
@@ -30,15 +32,6 @@ pub const TITLE: &str = "Family Policy Notification Report";
 /// Which districts the requesting user may see (DECISIONS 10): the families module's scope.
 pub use crate::families::Scope as DistrictScope;
 
-/// The districts `identity` may report on: administrators all, others their own.
-pub fn scope_for(identity: &crate::auth::Identity) -> DistrictScope {
-    if identity.is_admin {
-        DistrictScope::All
-    } else {
-        DistrictScope::Districts(identity.districts.clone())
-    }
-}
-
 /// A location below the district that narrows the report (from `familyFilterJson`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubLocation {
@@ -48,25 +41,8 @@ pub enum SubLocation {
     Village(Uuid),
 }
 
-/// A family-level SQL predicate over the family alias `f` that holds no user text (only resolved
-/// ids and literals the builder validated), so it can be added to the queries as is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FamilyPredicate(String);
-
-impl FamilyPredicate {
-    /// Wraps SQL that the caller guarantees is safe (no unescaped user text).
-    pub fn trusted(sql: String) -> Self {
-        FamilyPredicate(sql)
-    }
-
-    /// The SQL text.
-    pub fn sql(&self) -> &str {
-        &self.0
-    }
-}
-
 /// What the user asked for, before it is resolved against the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportQuery {
     /// Region UUID (used when no district is given).
     pub region: Option<Uuid>,
@@ -78,8 +54,9 @@ pub struct ReportQuery {
     pub officer: Option<Uuid>,
     /// Notification mode 0–4.
     pub mode: NotificationMode,
-    /// Further family predicates (other families filters).
-    pub predicates: Vec<FamilyPredicate>,
+    /// The other families-page filters (from `familyFilterJson`), as the families query takes
+    /// them; their predicate is the families query's, with bound values.
+    pub families: FamilyFilter,
     /// The other filters in words, for the header.
     pub other_filters: Vec<String>,
     /// Whether the query came from `familyFilterJson` (errors then name that parameter).
@@ -95,7 +72,7 @@ impl ReportQuery {
             sub_location: None,
             officer: None,
             mode: NotificationMode::All,
-            predicates: Vec::new(),
+            families: FamilyFilter::default(),
             other_filters: Vec::new(),
             from_filter_json: false,
         }
@@ -313,22 +290,23 @@ pub struct PreparedReport {
 struct RowFilter {
     officer_id: Option<i32>,
     mode: NotificationMode,
-    predicates: Vec<FamilyPredicate>,
+    families: Option<Fragment>,
 }
 
 impl RowFilter {
-    fn sql(&self) -> String {
-        let mut out = String::new();
+    /// `" AND …"` for the officer and the families filter (values bound), or nothing.
+    fn sql(&self) -> Fragment {
+        let mut out = Fragment::new();
         if let Some(id) = self.officer_id {
-            out.push_str(&format!(
+            out.push_sql(
                 " AND EXISTS (SELECT 1 FROM \"tblPolicy\" op WHERE op.\"FamilyID\" = f.\"FamilyID\" \
-                 AND op.\"ValidityTo\" IS NULL AND op.\"OfficerID\" = {id})"
-            ));
+                 AND op.\"ValidityTo\" IS NULL AND op.\"OfficerID\" = ",
+            )
+            .push_bind(id)
+            .push_sql(")");
         }
-        for p in &self.predicates {
-            out.push_str(" AND (");
-            out.push_str(p.sql());
-            out.push(')');
+        if let Some(p) = &self.families {
+            out.push_sql(" AND (").push(p.clone()).push_sql(")");
         }
         out
     }
@@ -530,6 +508,7 @@ async fn load_rows(
         .collect();
     let ords: Vec<i32> = range.map(|i| i as i32).collect();
     let (after_ord, after_chf, after_id) = after.unwrap_or((-1, String::new(), 0));
+    let row_filter = filter.sql();
     let sql = format!(
         "SELECT vo.ord AS ord, f.\"FamilyID\" AS family_id, f.\"FamilyUUID\" AS family_uuid, \
                 COALESCE(h.\"CHFID\", '') AS chfid, h.\"OtherNames\" AS given_name, \
@@ -558,7 +537,7 @@ async fn load_rows(
             .sql("f")
             .map(|p| format!(" AND {p}"))
             .unwrap_or_default(),
-        filter = filter.sql(),
+        filter = row_filter.render(8),
     );
     let query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
@@ -569,6 +548,7 @@ async fn load_rows(
         .bind::<Integer, _>(after_id)
         .bind::<BigInt, _>(skip.max(0))
         .bind::<BigInt, _>(limit.max(0));
+    let query = row_filter.bind_onto(query);
     let mut conn = pool.get().await.map_err(DbError::from)?;
     Ok(query.load(&mut conn).await?)
 }
@@ -750,9 +730,7 @@ pub async fn prepare(
             let loc = location(&mut conn, d).await?;
             // A restricted user learns nothing about locations outside their districts: a
             // missing one and a foreign one get the same answer (issue 11).
-            if let DistrictScope::Districts(ids) = scope
-                && !loc.as_ref().is_some_and(|l| ids.contains(&l.id))
-            {
+            if !loc.as_ref().is_some_and(|l| scope.sees_district(l.id)) {
                 return Err(hidden(d));
             }
             let loc =
@@ -784,7 +762,7 @@ pub async fn prepare(
             (
                 loc.parent_label.unwrap_or_default(),
                 loc.label,
-                format!("d.\"LocationId\" = {}", loc.id),
+                Fragment::sql("d.\"LocationId\" = ").bind(loc.id),
             )
         }
         (None, Some(r)) => {
@@ -798,7 +776,7 @@ pub async fn prepare(
             (
                 loc.label,
                 String::new(),
-                format!("d.\"ParentLocationId\" = {}", loc.id),
+                Fragment::sql("d.\"ParentLocationId\" = ").bind(loc.id),
             )
         }
         (None, None) => {
@@ -810,13 +788,8 @@ pub async fn prepare(
     };
 
     let mut location_sql = area_sql;
-    if let DistrictScope::Districts(ids) = scope {
-        let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        if list.is_empty() {
-            location_sql.push_str(" AND false");
-        } else {
-            location_sql.push_str(&format!(" AND d.\"LocationId\" IN ({})", list.join(",")));
-        }
+    if let Some(visible) = scope.district(Fragment::sql("d.\"LocationId\"")) {
+        location_sql.push_sql(" AND ").push(visible);
     }
     if let Some(sub) = query.sub_location {
         let (uuid, kind, alias) = match sub {
@@ -824,13 +797,13 @@ pub async fn prepare(
             SubLocation::Village(u) => (u, "V", "v"),
         };
         let p = query.param("parentLocation");
-        if let DistrictScope::Districts(ids) = scope {
+        if scope.district_ids().is_some() {
             let up = if kind == "W" { 1 } else { 2 };
             let district = match district_of(&mut conn, uuid, up).await? {
                 Some(d) => location(&mut conn, d).await?,
                 None => None,
             };
-            if !district.is_some_and(|d| ids.contains(&d.id)) {
+            if !district.is_some_and(|d| scope.sees_district(d.id)) {
                 return Err(hidden(uuid));
             }
         }
@@ -843,7 +816,9 @@ pub async fn prepare(
                 format!("location {uuid} is not at the level given by parentLocationLevel"),
             ));
         }
-        location_sql.push_str(&format!(" AND {alias}.\"LocationId\" = {}", loc.id));
+        location_sql
+            .push_sql(format!(" AND {alias}.\"LocationId\" = "))
+            .push_bind(loc.id);
     }
 
     // The officer.
@@ -853,10 +828,7 @@ pub async fn prepare(
             let p = query.param("officerUuid");
             // A restricted user sees only officers of their districts (an officer of another
             // district answers as an unknown one, issue 11).
-            let districts: Option<Vec<i32>> = match scope {
-                DistrictScope::All => None,
-                DistrictScope::Districts(ids) => Some(ids.clone()),
-            };
+            let districts: Option<Vec<i32>> = scope.district_ids().map(<[i32]>::to_vec);
             let rows: Vec<OfficerRow> = diesel::sql_query(
                 "SELECT \"OfficerID\" AS id, \"Code\" AS code, \
                         btrim(\"OtherNames\" || ' ' || \"LastName\") AS name \
@@ -878,7 +850,10 @@ pub async fn prepare(
     let filter = RowFilter {
         officer_id: officer.as_ref().map(|o| o.id),
         mode: query.mode,
-        predicates: query.predicates.clone(),
+        families: query
+            .families
+            .predicate()
+            .map_err(|e| ReportError::bad(query.param("familyFilterJson"), e.to_string()))?,
     };
 
     // One aggregate over the selection: per village and (approved, has a phone).
@@ -897,16 +872,18 @@ pub async fn prepare(
          JOIN \"tblLocations\" v ON v.\"LocationId\" = f.\"LocationId\" \
          JOIN \"tblLocations\" m ON m.\"LocationId\" = v.\"ParentLocationId\" \
          JOIN \"tblLocations\" d ON d.\"LocationId\" = m.\"ParentLocationId\" \
-         WHERE f.\"ValidityTo\" IS NULL AND {location_sql}{filter} \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+         WHERE f.\"ValidityTo\" IS NULL AND ",
         dl = label("d"),
         ml = label("m"),
         vl = label("v"),
         approved = approved_sql("f"),
         phone = has_phone_sql("f"),
-        filter = filter.sql(),
     );
-    let groups: Vec<GroupRow> = diesel::sql_query(sql).load(&mut conn).await?;
+    let sql = Fragment::sql(sql)
+        .with(location_sql)
+        .with(filter.sql())
+        .with_sql(" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9");
+    let groups: Vec<GroupRow> = sql.query().load(&mut conn).await?;
     drop(conn);
 
     let mut counts = ModeCounts::default();

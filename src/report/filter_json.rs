@@ -2,14 +2,16 @@
 //! (DECISIONS 12). The fragments are GraphQL argument snippets (`parentLocation: "…",
 //! parentLocationLevel: 1`, `officer: "…"`, `additionalFilter: "…"`, `headInsuree_…: "…"`); they are
 //! joined and parsed as the arguments of a `families(...)` field with async-graphql's parser, never
-//! by pattern matching, and every fragment is applied.
+//! by pattern matching, and every fragment is applied: the arguments become the families query's
+//! own filter ([`crate::families::filter::FamilyFilter`]), so every fragment the families query
+//! accepts works here, with its values bound, and an unknown one is refused by name.
 
 use async_graphql::Value;
 use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
 use uuid::Uuid;
 
-use super::data::{FamilyPredicate, ReportError, ReportQuery, SubLocation};
-use crate::families::rules::NotificationMode;
+use super::data::{ReportError, ReportQuery, SubLocation};
+use crate::families::filter::{ArgValue, QueryError, notification_mode};
 
 const PARAM: &str = "familyFilterJson";
 
@@ -108,116 +110,140 @@ fn display(v: &Value) -> String {
     }
 }
 
-/// SQL string literal (standard conforming strings): quotes doubled; NUL rejected.
-fn literal(name: &str, s: &str) -> Result<String, ReportError> {
-    if s.contains('\0') {
-        return Err(bad(format!("{name} holds a NUL character")));
+/// The arguments of the `families` query typed `ID`: a relay global id (`Type:pk` in base64) is
+/// read as its pk, as the families query reads it.
+const ID_ARGUMENTS: &[&str] = &[
+    "confirmationType",
+    "familyType",
+    "location_Id",
+    "location_Parent_Id",
+    "headInsuree_Photo_Id",
+    "members_Photo_Id",
+];
+
+/// The pk of a relay global id, or `s` itself when it is not one.
+fn id_value(s: &str) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    let t = s.trim();
+    if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_string();
     }
-    if s.chars().count() > 4 * crate::limits::MAX_FILTER_CHARS {
-        return Err(bad(format!("{name}: the value is too long")));
-    }
-    Ok(format!("'{}'", s.replace('\'', "''")))
+    STANDARD
+        .decode(t)
+        .or_else(|_| STANDARD_NO_PAD.decode(t))
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| {
+            let (ty, pk) = text.split_once(':')?;
+            (!ty.is_empty() && !pk.is_empty()).then(|| pk.to_string())
+        })
+        .unwrap_or_else(|| s.to_string())
 }
 
-/// A LIKE pattern literal for "starts with" / "contains", with the wildcards of `s` escaped.
-fn like(name: &str, s: &str, contains: bool) -> Result<String, ReportError> {
-    if s.chars().count() > crate::limits::MAX_FILTER_CHARS {
-        return Err(bad(format!(
-            "{name}: longer than {} characters",
-            crate::limits::MAX_FILTER_CHARS
-        )));
-    }
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = if contains {
-        format!("%{escaped}%")
-    } else {
-        format!("{escaped}%")
-    };
-    literal(name, &pattern)
-}
-
-/// The insuree condition of one `headInsuree_*` / `members_*` filter over alias `i`, and its words.
-fn insuree_condition(name: &str, field: &str, v: &Value) -> Result<(String, String), ReportError> {
-    let text = || string(name, v);
-    let (sql, words) = match field {
-        "ChfId_Istartswith" => (
-            format!(
-                "i.\"CHFID\" ILIKE {} ESCAPE '\\'",
-                like(name, &text()?, false)?
-            ),
-            format!("insurance number starts with: {}", text()?),
-        ),
-        "ChfId" | "ChfId_Iexact" => (
-            format!("lower(i.\"CHFID\") = lower({})", literal(name, &text()?)?),
-            format!("insurance number: {}", text()?),
-        ),
-        "LastName_Icontains" => (
-            format!(
-                "i.\"LastName\" ILIKE {} ESCAPE '\\'",
-                like(name, &text()?, true)?
-            ),
-            format!("last name contains: {}", text()?),
-        ),
-        "OtherNames_Icontains" => (
-            format!(
-                "i.\"OtherNames\" ILIKE {} ESCAPE '\\'",
-                like(name, &text()?, true)?
-            ),
-            format!("given names contain: {}", text()?),
-        ),
-        "Phone_Icontains" => (
-            format!(
-                "i.\"Phone\" ILIKE {} ESCAPE '\\'",
-                like(name, &text()?, true)?
-            ),
-            format!("phone contains: {}", text()?),
-        ),
-        "Email_Icontains" => (
-            format!(
-                "i.\"Email\" ILIKE {} ESCAPE '\\'",
-                like(name, &text()?, true)?
-            ),
-            format!("email contains: {}", text()?),
-        ),
-        "Gender_Code" => (
-            format!("i.\"Gender\" = {}", literal(name, &text()?)?),
-            format!("gender code: {}", text()?),
-        ),
-        "Dob_Gte" | "Dob_Lte" => {
-            let s = text()?;
-            let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .ok()
-                .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
-                .ok_or_else(|| bad(format!("{name}: {s:?} is not a date (YYYY-MM-DD)")))?;
-            let (op, w) = if field == "Dob_Gte" {
-                (">=", "born on or after")
-            } else {
-                ("<=", "born on or before")
-            };
-            (
-                format!("i.\"DOB\" {op} DATE '{}'", date.format("%Y-%m-%d")),
-                format!("{w}: {s}"),
-            )
+/// A lookup argument's value as the families query takes it.
+fn lookup_value(name: &str, v: &Value) -> Result<ArgValue, ReportError> {
+    Ok(match v {
+        Value::String(s) if s.contains('\0') => {
+            return Err(bad(format!("{name} holds a NUL character")));
         }
-        _ => return Err(bad(format!("unsupported filter {name}"))),
-    };
-    Ok((sql, words))
+        Value::String(s) if ID_ARGUMENTS.contains(&name) => ArgValue::Str(id_value(s)),
+        Value::String(s) => ArgValue::Str(s.clone()),
+        Value::Enum(e) => ArgValue::Str(e.to_string()),
+        Value::Boolean(b) => ArgValue::Bool(*b),
+        Value::Number(n) => ArgValue::Int(
+            n.as_i64()
+                .ok_or_else(|| bad(format!("{name}: {n} is not an integer")))?,
+        ),
+        _ => return Err(bad(format!("{name} must be a single value"))),
+    })
 }
 
-/// Maps parsed `families` arguments to a report query.
+/// The words of one filter for the report's header (`Head last name contains: …`).
+fn words(name: &str, v: &Value) -> String {
+    let (who, rest) = if let Some(r) = name.strip_prefix("headInsuree_") {
+        ("Head ", r)
+    } else if let Some(r) = name.strip_prefix("members_") {
+        ("Member ", r)
+    } else if let Some(r) = name.strip_prefix("location_") {
+        ("Location ", r)
+    } else {
+        ("", name)
+    };
+    const LOOKUPS: &[&str] = &[
+        "Iexact",
+        "Istartswith",
+        "Icontains",
+        "Isnull",
+        "Lte",
+        "Gte",
+        "Lt",
+        "Gt",
+        "Ne",
+    ];
+    let (field, lookup) = match rest.rsplit_once('_') {
+        Some((f, l)) if LOOKUPS.contains(&l) => (f, l),
+        _ => (rest, ""),
+    };
+    let field_words = match field {
+        "ChfId" => "insurance number".to_string(),
+        "OtherNames" => "given names".to_string(),
+        "Gender_Code" | "Gender" => "gender code".to_string(),
+        "Dob" => "date of birth".to_string(),
+        "confirmationNo" => "confirmation number".to_string(),
+        other => crate::paging::snake_case(other)
+            .replace('_', " ")
+            .trim()
+            .to_string(),
+    };
+    let plural = field_words.ends_with('s');
+    let value = display(v);
+    let phrase = match (field, lookup) {
+        ("Dob", "Gte") => format!("born on or after: {value}"),
+        ("Dob", "Lte") => format!("born on or before: {value}"),
+        ("Dob", "Gt") => format!("born after: {value}"),
+        ("Dob", "Lt") => format!("born before: {value}"),
+        (_, "Istartswith") if plural => format!("{field_words} start with: {value}"),
+        (_, "Istartswith") => format!("{field_words} starts with: {value}"),
+        (_, "Icontains") if plural => format!("{field_words} contain: {value}"),
+        (_, "Icontains") => format!("{field_words} contains: {value}"),
+        (_, "Isnull") => match v {
+            Value::Boolean(true) => format!("{field_words}: none"),
+            _ => format!("{field_words}: any"),
+        },
+        (_, "Lt") => format!("{field_words} before: {value}"),
+        (_, "Lte") => format!("{field_words} on or before: {value}"),
+        (_, "Gt") => format!("{field_words} after: {value}"),
+        (_, "Gte") => format!("{field_words} on or after: {value}"),
+        (_, "Ne") => format!("{field_words} is not: {value}"),
+        _ => format!("{field_words}: {value}"),
+    };
+    if who.is_empty() {
+        let mut c = phrase.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
+    } else {
+        format!("{who}{phrase}")
+    }
+}
+
+/// Maps parsed `families` arguments to a report query: the area, the officer and the mode the
+/// report resolves itself; every other argument goes into the families filter
+/// ([`crate::families::filter::FamilyFilter`]), whose predicate the families query builds (values bound).
 pub fn to_query(args: Vec<(String, Value)>) -> Result<ReportQuery, ReportError> {
     let mut q = ReportQuery::new(None, None);
     q.from_filter_json = true;
-    let mut location: Option<(Uuid, i64)> = None;
+    let mut location: Option<Uuid> = None;
     let mut level: Option<i64> = None;
-    let mut member_conditions: Vec<String> = Vec::new();
     let mut member_words: Vec<String> = Vec::new();
     for (name, value) in &args {
+        if matches!(value, Value::Null) {
+            // A GraphQL null is an argument not given.
+            continue;
+        }
         match name.as_str() {
-            "parentLocation" => location = Some((uuid(name, value)?, -1)),
+            "parentLocation" => location = Some(uuid(name, value)?),
             "parentLocationLevel" => match value {
                 Value::Number(n) => match n.as_i64() {
                     Some(l @ 0..=3) => level = Some(l),
@@ -232,17 +258,7 @@ pub fn to_query(args: Vec<(String, Value)>) -> Result<ReportQuery, ReportError> 
                     .map_err(|e| bad(e.to_string()))?;
                 let json: serde_json::Value = serde_json::from_str(&s)
                     .map_err(|e| bad(format!("additionalFilter is not JSON: {e}")))?;
-                if let Some(pn) = json.get("policyNotification") {
-                    let mode = match pn.get("mode") {
-                        None => serde_json::Value::from(0),
-                        Some(m) => m
-                            .get("value")
-                            .cloned()
-                            .ok_or_else(|| bad("additionalFilter: mode has no value"))?,
-                    };
-                    q.mode = NotificationMode::from_json(&mode)
-                        .map_err(|e| bad(format!("additionalFilter: {e}")))?;
-                }
+                q.mode = notification_mode(&json).map_err(|e| bad(e.to_string()))?;
             }
             "showHistory" => {
                 if boolean(name, value)? {
@@ -252,55 +268,34 @@ pub fn to_query(args: Vec<(String, Value)>) -> Result<ReportQuery, ReportError> 
             }
             "nullAsFalsePoverty" => {
                 let b = boolean(name, value)?;
-                q.predicates.push(FamilyPredicate::trusted(if b {
-                    "f.\"Poverty\" = true".into()
-                } else {
-                    "(f.\"Poverty\" = false OR f.\"Poverty\" IS NULL)".into()
-                }));
+                q.families.null_as_false_poverty = Some(b);
                 q.other_filters.push(format!("Poverty status: {b}"));
             }
-            "confirmationNo_Istartswith" => {
+            "clientMutationId" => {
                 let s = string(name, value)?;
-                q.predicates.push(FamilyPredicate::trusted(format!(
-                    "f.\"ConfirmationNo\" ILIKE {} ESCAPE '\\'",
-                    like(name, &s, false)?
-                )));
-                q.other_filters
-                    .push(format!("Confirmation number starts with: {s}"));
+                q.other_filters.push(format!("Client mutation id: {s}"));
+                q.families.client_mutation_id = Some(s);
             }
             "first" | "last" | "after" | "before" | "offset" | "orderBy" => {}
             other => {
-                if let Some(field) = other.strip_prefix("headInsuree_") {
-                    let (sql, words) = insuree_condition(other, field, value)?;
-                    q.predicates.push(FamilyPredicate::trusted(format!(
-                        "EXISTS (SELECT 1 FROM \"tblInsuree\" i WHERE i.\"InsureeID\" = f.\"InsureeID\" \
-                         AND i.\"ValidityTo\" IS NULL AND {sql})"
-                    )));
-                    q.other_filters.push(format!("Head {words}"));
-                } else if let Some(field) = other.strip_prefix("members_") {
-                    let (sql, words) = insuree_condition(other, field, value)?;
-                    member_conditions.push(sql);
-                    member_words.push(format!("Member {words}"));
+                q.families
+                    .lookups
+                    .push((other.to_string(), lookup_value(other, value)?));
+                if other.starts_with("members_") {
+                    member_words.push(words(other, value));
                 } else {
-                    return Err(bad(format!(
-                        "unsupported filter {other}: {}",
-                        display(value)
-                    )));
+                    q.other_filters.push(words(other, value));
                 }
             }
         }
     }
-    if !member_conditions.is_empty() {
-        // One member must satisfy all the member conditions, as in openIMIS.
-        q.predicates.push(FamilyPredicate::trusted(format!(
-            "EXISTS (SELECT 1 FROM \"tblInsuree\" i WHERE i.\"FamilyID\" = f.\"FamilyID\" \
-             AND i.\"ValidityTo\" IS NULL AND {})",
-            member_conditions.join(" AND ")
-        )));
-        q.other_filters.extend(member_words);
-    }
+    q.other_filters.extend(member_words);
+    // Every argument is checked now (unknown ones named), before anything is read.
+    q.families
+        .predicate()
+        .map_err(|e| bad(format!("{e}: {}", filter_value(&args, &e))))?;
     match (location, level) {
-        (Some((uuid, _)), Some(level)) => match level {
+        (Some(uuid), Some(level)) => match level {
             0 => q.region = Some(uuid),
             1 => q.district = Some(uuid),
             2 => q.sub_location = Some(SubLocation::Municipality(uuid)),
@@ -320,9 +315,22 @@ pub fn to_query(args: Vec<(String, Value)>) -> Result<ReportQuery, ReportError> 
     Ok(q)
 }
 
+/// The value given for the argument an error names (for the message).
+fn filter_value(args: &[(String, Value)], e: &QueryError) -> String {
+    match e {
+        QueryError::BadArgument { argument, .. } => args
+            .iter()
+            .find(|(n, _)| n == argument)
+            .map(|(_, v)| display(v))
+            .unwrap_or_default(),
+        QueryError::Db(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::families::rules::NotificationMode;
 
     fn frags(v: &[&str]) -> String {
         let map: serde_json::Map<String, serde_json::Value> = v
@@ -331,6 +339,31 @@ mod tests {
             .map(|(i, s)| (i.to_string(), serde_json::Value::from(*s)))
             .collect();
         serde_json::Value::Object(map).to_string()
+    }
+
+    #[test]
+    fn words_for_the_header() {
+        let s = |x: &str| Value::String(x.into());
+        assert_eq!(
+            words("headInsuree_LastName_Icontains", &s("ASS")),
+            "Head last name contains: ASS"
+        );
+        assert_eq!(
+            words("members_OtherNames_Icontains", &s("a")),
+            "Member given names contain: a"
+        );
+        assert_eq!(
+            words("headInsuree_Dob_Gte", &s("2000-01-01")),
+            "Head born on or after: 2000-01-01"
+        );
+        assert_eq!(
+            words("confirmationNo_Istartswith", &s("12")),
+            "Confirmation number starts with: 12"
+        );
+        assert_eq!(
+            words("headInsuree_ChfId", &s("7")),
+            "Head insurance number: 7"
+        );
     }
 
     #[test]
@@ -343,8 +376,15 @@ mod tests {
         let q = parse(&json).unwrap();
         assert_eq!(q.mode, NotificationMode::ApprovalOnly);
         assert!(q.district.is_some());
-        assert_eq!(q.predicates.len(), 1);
-        assert!(q.predicates[0].sql().contains("'07''07%'"));
+        assert_eq!(
+            q.families.lookups,
+            vec![(
+                "headInsuree_ChfId_Istartswith".to_string(),
+                ArgValue::Str("07'07".into())
+            )]
+        );
+        let p = q.families.predicate().unwrap().unwrap();
+        assert!(!p.render(1).contains("07"), "values are bound");
         assert_eq!(
             q.other_filters,
             vec!["Head insurance number starts with: 07'07"]

@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 pub use data::{
     DistrictScope, ModeCounts, PreparedReport, ReportError, ReportHeader, ReportQuery, ReportRow,
-    prepare, scope_for,
+    prepare,
 };
 
 use crate::db::Pool;

@@ -1,0 +1,288 @@
+//! One typed SQL fragment: SQL text written by us and the values bound to it, composed by the
+//! services and run with diesel-async's `sql_query`. Values are always bound parameters, never
+//! spliced into the text, so no setting of the session (`standard_conforming_strings`, …) can
+//! change what a value means.
+//!
+//! A fragment is a list of pieces (text or value); the placeholders `$1…$n` are numbered only when
+//! the statement is rendered, so fragments compose without renumbering: [`Fragment::push`] appends
+//! one to another, [`Fragment::all`] joins predicates with `AND`. A statement that already holds
+//! `$1…$k` of its own renders an appended fragment from `$k+1` with [`Fragment::render`] and binds
+//! its values after its own with [`Fragment::bind_onto`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Int4, Text, Timestamptz, Uuid as SqlUuid};
+
+/// A statement built from fragments, ready to load or execute.
+pub type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
+
+/// One bound value, with its SQL type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    /// `text`.
+    Text(String),
+    /// `int4`.
+    Int(i32),
+    /// `int8`.
+    BigInt(i64),
+    /// `bool`.
+    Bool(bool),
+    /// `date`.
+    Date(NaiveDate),
+    /// `timestamptz`.
+    Timestamp(DateTime<Utc>),
+    /// `uuid`.
+    Uuid(uuid::Uuid),
+    /// `int4[]`.
+    IntArray(Vec<i32>),
+    /// `text[]`.
+    TextArray(Vec<String>),
+}
+
+impl From<String> for Bind {
+    fn from(v: String) -> Self {
+        Bind::Text(v)
+    }
+}
+impl From<&str> for Bind {
+    fn from(v: &str) -> Self {
+        Bind::Text(v.to_string())
+    }
+}
+impl From<i32> for Bind {
+    fn from(v: i32) -> Self {
+        Bind::Int(v)
+    }
+}
+impl From<i64> for Bind {
+    fn from(v: i64) -> Self {
+        Bind::BigInt(v)
+    }
+}
+impl From<bool> for Bind {
+    fn from(v: bool) -> Self {
+        Bind::Bool(v)
+    }
+}
+impl From<NaiveDate> for Bind {
+    fn from(v: NaiveDate) -> Self {
+        Bind::Date(v)
+    }
+}
+impl From<DateTime<Utc>> for Bind {
+    fn from(v: DateTime<Utc>) -> Self {
+        Bind::Timestamp(v)
+    }
+}
+impl From<uuid::Uuid> for Bind {
+    fn from(v: uuid::Uuid) -> Self {
+        Bind::Uuid(v)
+    }
+}
+impl From<Vec<i32>> for Bind {
+    fn from(v: Vec<i32>) -> Self {
+        Bind::IntArray(v)
+    }
+}
+impl From<&[i32]> for Bind {
+    fn from(v: &[i32]) -> Self {
+        Bind::IntArray(v.to_vec())
+    }
+}
+impl From<Vec<String>> for Bind {
+    fn from(v: Vec<String>) -> Self {
+        Bind::TextArray(v)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Sql(String),
+    Bind(Bind),
+}
+
+/// SQL text with bound values (see the module documentation).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fragment {
+    pieces: Vec<Piece>,
+}
+
+impl Fragment {
+    /// An empty fragment.
+    pub fn new() -> Self {
+        Fragment::default()
+    }
+
+    /// A fragment of SQL text. The text is ours (identifiers, keywords, constants), never a
+    /// value from outside: those go through [`Fragment::bind`].
+    pub fn sql(text: impl Into<String>) -> Self {
+        Fragment::new().with_sql(text)
+    }
+
+    /// A fragment that is one bound value (a placeholder).
+    pub fn value(value: impl Into<Bind>) -> Self {
+        Fragment::new().bind(value)
+    }
+
+    /// This fragment followed by SQL text.
+    pub fn with_sql(mut self, text: impl Into<String>) -> Self {
+        self.push_sql(text);
+        self
+    }
+
+    /// This fragment followed by a placeholder bound to `value`.
+    pub fn bind(mut self, value: impl Into<Bind>) -> Self {
+        self.push_bind(value);
+        self
+    }
+
+    /// This fragment followed by `other`.
+    pub fn with(mut self, other: Fragment) -> Self {
+        self.push(other);
+        self
+    }
+
+    /// Appends SQL text.
+    pub fn push_sql(&mut self, text: impl Into<String>) -> &mut Self {
+        let text = text.into();
+        debug_assert!(!text.contains('\0'), "SQL text holds a NUL");
+        if let Some(Piece::Sql(last)) = self.pieces.last_mut() {
+            last.push_str(&text);
+        } else if !text.is_empty() {
+            self.pieces.push(Piece::Sql(text));
+        }
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn push_bind(&mut self, value: impl Into<Bind>) -> &mut Self {
+        self.pieces.push(Piece::Bind(value.into()));
+        self
+    }
+
+    /// Appends another fragment (its values keep their order, after this one's).
+    pub fn push(&mut self, other: Fragment) -> &mut Self {
+        for piece in other.pieces {
+            match piece {
+                Piece::Sql(s) => {
+                    self.push_sql(s);
+                }
+                Piece::Bind(b) => self.pieces.push(Piece::Bind(b)),
+            }
+        }
+        self
+    }
+
+    /// The predicates joined with `AND`, each in parentheses; `None` when there are none.
+    pub fn all(predicates: impl IntoIterator<Item = Fragment>) -> Option<Fragment> {
+        let mut out: Option<Fragment> = None;
+        for p in predicates {
+            let f = out.get_or_insert_with(Fragment::new);
+            if !f.pieces.is_empty() {
+                f.push_sql(" AND ");
+            }
+            f.push_sql("(").push(p).push_sql(")");
+        }
+        out
+    }
+
+    /// `" WHERE …"` for these predicates joined with `AND`, or nothing.
+    pub fn where_clause(predicates: impl IntoIterator<Item = Fragment>) -> Fragment {
+        match Fragment::all(predicates) {
+            Some(p) => Fragment::sql(" WHERE ").with(p),
+            None => Fragment::new(),
+        }
+    }
+
+    /// Whether the fragment holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// How many values are bound.
+    pub fn bind_count(&self) -> usize {
+        self.pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Bind(_)))
+            .count()
+    }
+
+    /// The bound values, in placeholder order.
+    pub fn binds(&self) -> impl Iterator<Item = &Bind> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Bind(b) => Some(b),
+            Piece::Sql(_) => None,
+        })
+    }
+
+    /// The SQL text with placeholders numbered from `$first`.
+    pub fn render(&self, first: usize) -> String {
+        let mut out = String::new();
+        let mut n = first;
+        for p in &self.pieces {
+            match p {
+                Piece::Sql(s) => out.push_str(s),
+                Piece::Bind(_) => {
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                    n += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The whole statement, numbered from `$1`, with its values bound.
+    pub fn query(&self) -> Query {
+        self.bind_onto(diesel::sql_query(self.render(1)).into_boxed::<Pg>())
+    }
+
+    /// Binds this fragment's values onto `query`, after those it already has.
+    pub fn bind_onto(&self, mut query: Query) -> Query {
+        for b in self.binds() {
+            query = match b.clone() {
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Int(v) => query.bind::<Int4, _>(v),
+                Bind::BigInt(v) => query.bind::<BigInt, _>(v),
+                Bind::Bool(v) => query.bind::<Bool, _>(v),
+                Bind::Date(v) => query.bind::<Date, _>(v),
+                Bind::Timestamp(v) => query.bind::<Timestamptz, _>(v),
+                Bind::Uuid(v) => query.bind::<SqlUuid, _>(v),
+                Bind::IntArray(v) => query.bind::<Array<Int4>, _>(v),
+                Bind::TextArray(v) => query.bind::<Array<Text>, _>(v),
+            };
+        }
+        query
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_when_rendered() {
+        let a = Fragment::sql("a = ").bind(1);
+        let b = Fragment::sql("b = ")
+            .bind("x")
+            .with_sql(" OR c = ")
+            .bind(true);
+        let all = Fragment::all([a, b]).unwrap();
+        assert_eq!(all.render(1), "(a = $1) AND (b = $2 OR c = $3)");
+        assert_eq!(all.render(8), "(a = $8) AND (b = $9 OR c = $10)");
+        assert_eq!(
+            all.binds().cloned().collect::<Vec<_>>(),
+            vec![Bind::Int(1), Bind::Text("x".into()), Bind::Bool(true)]
+        );
+        assert!(Fragment::all(Vec::new()).is_none());
+        assert!(Fragment::where_clause(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn values_never_reach_the_text() {
+        let f = Fragment::sql("x = ").bind("'; DROP TABLE t; --\\");
+        assert_eq!(f.render(1), "x = $1");
+        assert_eq!(f.bind_count(), 1);
+    }
+}
