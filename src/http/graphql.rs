@@ -153,7 +153,8 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
     }
     let mut auth = extract::request_auth(&state, &parts.headers).await;
     auth.peer = peer;
-    let response = state.schema.execute(gql_request.data(auth)).await;
+    let gql_request = crate::graphql::request_data(gql_request.data(auth), &state.pool);
+    let response = state.schema.execute(gql_request).await;
     render(response)
 }
 
