@@ -1,5 +1,6 @@
 //! openIMIS policy notification service: family notification preferences over openIMIS's GraphQL
 //! contract, the communication-by-notification report, and the policy notification sender.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
 pub mod config;

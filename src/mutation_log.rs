@@ -11,12 +11,24 @@ use uuid::Uuid;
 use crate::db::schema::{core_mutation_log, insuree_family_mutation, tbl_families};
 use crate::paging::{Page, Window};
 
-/// Status of a received, not yet finished mutation.
-pub const STATUS_RECEIVED: i32 = 0;
-/// Status of a failed mutation.
-pub const STATUS_ERROR: i32 = 1;
-/// Status of a successful mutation.
-pub const STATUS_SUCCESS: i32 = 2;
+/// The `status` of a log row, openIMIS's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum MutationStatus {
+    /// Received, not yet finished.
+    Received = 0,
+    /// Failed (the row's `error` holds openIMIS's error JSON).
+    Error = 1,
+    /// Succeeded.
+    Success = 2,
+}
+
+impl MutationStatus {
+    /// The stored number.
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+}
 
 /// What the client sent besides the mutation's own input.
 #[derive(Debug, Clone, Default)]
@@ -152,8 +164,8 @@ pub async fn record(
     outcome: Result<(), &[MutationError]>,
 ) -> Result<(), diesel::result::Error> {
     let (status, error) = match outcome {
-        Ok(()) => (STATUS_SUCCESS, None),
-        Err(errors) => (STATUS_ERROR, Some(error_json(errors))),
+        Ok(()) => (MutationStatus::Success, None),
+        Err(errors) => (MutationStatus::Error, Some(error_json(errors))),
     };
     diesel::insert_into(core_mutation_log::table)
         .values((
@@ -163,7 +175,7 @@ pub async fn record(
             core_mutation_log::client_mutation_id.eq(&meta.client_mutation_id),
             core_mutation_log::client_mutation_label.eq(&meta.client_mutation_label),
             core_mutation_log::client_mutation_details.eq(details_text(meta)),
-            core_mutation_log::status.eq(status),
+            core_mutation_log::status.eq(status.code()),
             core_mutation_log::error.eq(error),
             core_mutation_log::user_id.eq(meta.user_id),
         ))
@@ -404,7 +416,7 @@ pub async fn pending_client_ids(
     let rows: Vec<(i32, Option<String>)> = insuree_family_mutation::table
         .inner_join(core_mutation_log::table)
         .filter(insuree_family_mutation::family_id.eq_any(family_ids))
-        .filter(core_mutation_log::status.eq(STATUS_RECEIVED))
+        .filter(core_mutation_log::status.eq(MutationStatus::Received.code()))
         .select((
             insuree_family_mutation::family_id,
             core_mutation_log::client_mutation_id,

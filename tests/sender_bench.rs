@@ -7,11 +7,8 @@ mod sender_common;
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use axum::Router;
-use axum::routing::post;
 use policy_notification::notification::sender::SweepOptions;
 use sender_common::*;
 
@@ -40,37 +37,15 @@ async fn sweep_load() {
     let due = env_usize("PN_BENCH_DUE", 100_000).min(policies);
     let families = due.max(1);
     let db = sender_db().await;
-    // A counting fake gateway (keeps nothing per request).
-    let count = Arc::new(AtomicUsize::new(0));
-    let c2 = count.clone();
-    let app = Router::new().route(
-        "/api/quick_sms",
-        post(move |_body: String| {
-            let c = c2.clone();
-            async move {
-                c.fetch_add(1, Ordering::Relaxed);
-                r#"{"error":false}"#
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    // The fake gateway only counts (keeps nothing per request).
+    let fake = FakeEga::start_with(Mode::Accept, Keep::default()).await;
 
     let t = Instant::now();
     bulk_policies(&db, families, policies, due, 0).await;
     let setup = t.elapsed().as_secs_f64();
     let toml = format!(
         "[service]\nsend_concurrency = 16\npool_size = 24\n\n{ALL_EVENTS}\n{}",
-        FakeEga {
-            url: url.clone(),
-            received: Default::default(),
-            mode: Arc::new(std::sync::Mutex::new(Mode::Accept)),
-            notify: Default::default(),
-        }
-        .provider_toml(30)
+        fake.provider_toml(30)
     );
     let s = policy_notification::notification::sender::Sender::new(
         policy_notification::db::connect_pool(&db.url, 24).unwrap(),
@@ -92,10 +67,10 @@ async fn sweep_load() {
         "policies {policies}, due {due}: setup {setup:.1} s; sweep {secs:.1} s, sent {sent} ({:.0} msg/s), \
          gateway requests {}, peak RSS {} MiB (before the sweep {} MiB)",
         sent as f64 / secs,
-        count.load(Ordering::Relaxed),
+        fake.count(),
         peak_rss_kib() / 1024,
         rss_before / 1024
     );
     assert_eq!(sent as usize, due);
-    assert_eq!(count.load(Ordering::Relaxed), due);
+    assert_eq!(fake.count(), due);
 }

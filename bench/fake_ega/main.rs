@@ -1,50 +1,56 @@
-//! A fast local fake of the eGA SMS gateway for the sweep benchmark: answers every POST with
-//! HTTP 200 `{"error":false,...}` and counts the requests it got. Listens on 127.0.0.1 only.
+//! The fake eGA SMS gateway as a program, for bench/run (the sweep benchmark) and bench/chaos:
+//! the tests' own fake (`tests/support/fake_ega.rs`) on 127.0.0.1. Listens on 127.0.0.1 only.
 //!
-//! Usage: `fake_ega --port 18099` (prints `listening 127.0.0.1:PORT`); on SIGTERM/Ctrl-C it
-//! prints `requests N` and exits.
+//! Usage: `fake_ega [--port 18099] [--mode accept|refuse|500|hang|slow] [--delay-ms N]
+//! [--log FILE]` (prints `listening 127.0.0.1:PORT`; `--port 0` takes a free port). It keeps no
+//! request in memory; `--log` appends one JSON line `{"recipients", "message"}` per request. On
+//! SIGTERM/Ctrl-C it prints `requests N` and exits.
+
+#[path = "../../tests/support/fake_ega.rs"]
+mod fake_ega;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::any;
+use anyhow::Context;
+use fake_ega::{FakeEga, Keep, Mode};
 
-async fn answer(
-    State(count): State<Arc<AtomicU64>>,
-    _body: axum::body::Bytes,
-) -> impl IntoResponse {
-    count.fetch_add(1, Ordering::Relaxed);
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"error":false,"message":"Message Submitted Successfully","data":[]}"#,
-    )
+fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let port: u16 = args
-        .iter()
-        .position(|a| a == "--port")
-        .and_then(|i| args.get(i + 1))
-        .map(|p| p.parse())
+    let port: u16 = option(&args, "--port")
+        .map(|p| p.parse().context("--port: not a port number"))
         .transpose()?
         .unwrap_or(18099);
-    let count = Arc::new(AtomicU64::new(0));
-    let app = Router::new()
-        .fallback(any(answer))
-        .with_state(count.clone());
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let mode = match option(&args, "--mode") {
+        None => Mode::Accept,
+        Some(m) => Mode::parse(m)
+            .with_context(|| format!("--mode {m:?}: not one of accept, refuse, 500, hang, slow"))?,
+    };
+    let delay = option(&args, "--delay-ms")
+        .map(|d| d.parse().context("--delay-ms: not a number"))
+        .transpose()?
+        .map(Duration::from_millis)
+        .unwrap_or_default();
+    let keep = Keep {
+        requests: false,
+        log: option(&args, "--log").map(Into::into),
+        delay,
+    };
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let addr = listener.local_addr()?;
+    let (fake, app) = FakeEga::app(&listener, mode, keep);
     println!("listening {addr}");
-    let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("SIGTERM handler")?;
+    let shutdown = async move {
         tokio::select! {
             _ = term.recv() => {},
             _ = tokio::signal::ctrl_c() => {},
@@ -53,6 +59,6 @@ async fn main() -> anyhow::Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
-    println!("requests {}", count.load(Ordering::Relaxed));
+    println!("requests {}", fake.count());
     Ok(())
 }

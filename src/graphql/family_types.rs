@@ -208,8 +208,9 @@ impl Loader<PendingKey> for Batch {
     }
 }
 
-/// The loaders of one request, shared by the nodes it returns. They cache what they loaded
-/// (found or not), so fields primed by [`prime_families`] cost no further statement.
+/// The loaders of one request, shared by every field of it (one set per request, in the
+/// request's data). They cache what they loaded (found or not), so fields primed by
+/// [`prime_families`] cost no further statement.
 pub type Loaders = Arc<DataLoader<Batch, HashMapCache>>;
 
 /// New loaders for one request.
@@ -994,7 +995,8 @@ impl FamilyMutationGql {
     }
 }
 
-/// The loaders of the current request (one set per root field).
+/// The loaders of the current request: the one set the HTTP layer put into its data
+/// ([`super::request_data`]), shared by every field of the request.
 pub fn request_loaders(ctx: &Context<'_>) -> Result<Loaders, Error> {
-    Ok(loaders(super::context::pool(ctx)?))
+    ctx.data::<Loaders>().cloned()
 }

@@ -74,6 +74,12 @@ pub fn build_schema(
         .finish()
 }
 
+/// What every request of the running schema carries besides its authentication: one set of
+/// batch loaders ([`family_types::Loaders`]), shared by all its fields.
+pub fn request_data(request: async_graphql::Request, pool: &Pool) -> async_graphql::Request {
+    request.data(family_types::loaders(pool))
+}
+
 /// The schema in SDL (what `export-schema` prints and `schema.graphql` holds).
 pub fn sdl() -> String {
     schema_builder().finish().sdl()

@@ -2,19 +2,18 @@
 //! verified into an identity. A bad or expired token answers HTTP 401 with openIMIS's
 //! `{"errors":[{"message": "Signature has expired" | "Error decoding signature"}]}`.
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
-use serde_json::json;
-
 use super::AppState;
+use super::error::ApiError;
 use crate::auth::{self, AuthError, Identity};
 use crate::db::DbError;
-use crate::error::UserFacing;
+use crate::error::{ErrorCode, UserFacing};
 use crate::graphql::auth::{JWT_COOKIE, REFRESH_COOKIE};
 use crate::graphql::context::{Caller, RequestAuth};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 
 /// The tokens a request carries.
 #[derive(Debug, Default, Clone)]
@@ -93,24 +92,10 @@ pub struct AuthRejection(pub AuthError);
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
         let code = self.0.code();
-        if matches!(
-            code,
-            crate::error::ErrorCode::Internal | crate::error::ErrorCode::Unavailable
-        ) {
+        if matches!(code, ErrorCode::Internal | ErrorCode::Unavailable) {
             tracing::error!(error = %self.0, "authentication failed");
         }
-        let status = match code {
-            crate::error::ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            other => other.http_status(),
-        };
-        (
-            status,
-            axum::Json(json!({"errors": [{
-                "message": self.0.user_message(),
-                "extensions": {"code": code.as_str()}
-            }]})),
-        )
-            .into_response()
+        ApiError::new(code, self.0.user_message()).into_response()
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use std::net::IpAddr;
 
 use super::AppState;
+use super::error::ApiError;
 use super::extract;
 use crate::error::ErrorCode;
 
@@ -38,14 +39,6 @@ async fn graphiql() -> Html<String> {
     )
 }
 
-fn error_body(code: ErrorCode, message: String) -> Value {
-    json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]})
-}
-
-fn json_response(status: StatusCode, body: Value) -> Response {
-    (status, axum::Json(body)).into_response()
-}
-
 /// Whether the request says its body is JSON (`application/json`, parameters allowed). The
 /// openIMIS frontend sends nothing else; a form or `text/plain` (what a cross-site page can send
 /// without a preflight) is refused.
@@ -58,7 +51,9 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn limit_response(e: &crate::limits::LimitError) -> Response {
-    json_response(StatusCode::BAD_REQUEST, error_body(e.code(), e.to_string()))
+    ApiError::new(e.code(), e.to_string())
+        .with_status(StatusCode::BAD_REQUEST)
+        .into_response()
 }
 
 /// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy,
@@ -92,25 +87,23 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
     let peer = client_address(&request, &state.settings.service.trusted_proxies);
     let (parts, body) = request.into_parts();
     if !is_json(&parts.headers) {
-        return json_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            error_body(
-                ErrorCode::BadUserInput,
-                "POST /api/graphql takes a JSON body: send Content-Type: application/json".into(),
-            ),
-        );
+        return ApiError::new(
+            ErrorCode::BadUserInput,
+            "POST /api/graphql takes a JSON body: send Content-Type: application/json",
+        )
+        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        .into_response();
     }
     let limit = state.settings.service.max_body_bytes;
     let bytes = match axum::body::to_bytes(Body::new(body), limit).await {
         Ok(b) => b,
         Err(_) => {
-            return json_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                error_body(
-                    ErrorCode::LimitExceeded,
-                    format!("the request body exceeds the limit of {limit} bytes"),
-                ),
-            );
+            return ApiError::new(
+                ErrorCode::LimitExceeded,
+                format!("the request body exceeds the limit of {limit} bytes"),
+            )
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            .into_response();
         }
     };
     // Bounded before any recursive parser runs (issue 11).
@@ -120,15 +113,13 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
     let mut gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                error_body(
-                    ErrorCode::BadUserInput,
-                    format!(
-                        "the request body must be JSON {{\"query\": ..., \"variables\": ..., \"operationName\": ...}}: {e}"
-                    ),
+            return ApiError::new(
+                ErrorCode::BadUserInput,
+                format!(
+                    "the request body must be JSON {{\"query\": ..., \"variables\": ..., \"operationName\": ...}}: {e}"
                 ),
-            );
+            )
+            .into_response();
         }
     };
     // A large document is scanned and parsed on a blocking thread, so that a slow parse never
@@ -147,10 +138,7 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
             }
             Err(e) => {
                 tracing::error!(error = %e, "the document check failed");
-                return json_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    error_body(ErrorCode::Internal, "internal error".into()),
-                );
+                return ApiError::new(ErrorCode::Internal, "internal error").into_response();
             }
         }
     } else {
@@ -165,7 +153,8 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
     }
     let mut auth = extract::request_auth(&state, &parts.headers).await;
     auth.peer = peer;
-    let response = state.schema.execute(gql_request.data(auth)).await;
+    let gql_request = crate::graphql::request_data(gql_request.data(auth), &state.pool);
+    let response = state.schema.execute(gql_request).await;
     render(response)
 }
 
@@ -227,7 +216,7 @@ pub fn render(response: async_graphql::Response) -> Response {
             (StatusCode::OK, json!({"data": data, "errors": errors}))
         }
     };
-    let mut out = json_response(status, body);
+    let mut out = (status, axum::Json(body)).into_response();
     for (name, value) in response.http_headers.iter() {
         out.headers_mut().append(name.clone(), value.clone());
     }

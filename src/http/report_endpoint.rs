@@ -12,10 +12,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::AppState;
+use super::error::ApiError;
 use super::extract::OptionalIdentity;
 use crate::auth::Identity;
 use crate::error::{ErrorCode, UserFacing};
@@ -28,20 +28,12 @@ pub const PATH: &str = "/api/policy_notification/communication_by_notification_r
 /// The file name offered to the browser (without extension).
 const FILE_NAME: &str = "family_policy_notification_report";
 
-/// An error answered as `{"errors":[{"message", "extensions":{"code", "parameter"?}}]}`.
-struct ReportRejection {
-    code: ErrorCode,
-    message: String,
-    parameter: Option<&'static str>,
-}
+/// A refused report request (the envelope of [`ApiError`], naming the parameter at fault).
+struct ReportRejection(ApiError);
 
 impl ReportRejection {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ReportRejection {
-            code,
-            message: message.into(),
-            parameter: None,
-        }
+        ReportRejection(ApiError::new(code, message))
     }
 }
 
@@ -54,25 +46,13 @@ impl From<ReportError> for ReportRejection {
             ReportError::BadInput { param, .. } => Some(*param),
             _ => None,
         };
-        ReportRejection {
-            code: e.code(),
-            message: e.user_message(),
-            parameter,
-        }
+        ReportRejection(ApiError::new(e.code(), e.user_message()).with_parameter(parameter))
     }
 }
 
 impl IntoResponse for ReportRejection {
     fn into_response(self) -> Response {
-        let mut extensions = json!({"code": self.code.as_str()});
-        if let Some(p) = self.parameter {
-            extensions["parameter"] = json!(p);
-        }
-        (
-            self.code.http_status(),
-            axum::Json(json!({"errors": [{"message": self.message, "extensions": extensions}]})),
-        )
-            .into_response()
+        self.0.into_response()
     }
 }
 

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use diesel::sql_types::{Bool, Date, Int4, Int8, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::records::{ClaimState, DetailStatus};
 use crate::config::{EligibleNotificationTypes, ModuleSettings};
 use crate::db::DbError;
 use crate::families::rules::phone_present_sql;
@@ -211,7 +212,10 @@ pub fn not_notified_sql(event: EventType, p: &str, today: &str, keys: &str) -> S
     let marker = event.marker_column();
     let ty = event.name();
     let same_day = if event.date_based() {
-        format!("OR (c.state = 4 AND c.claimed_on >= {today}::date)")
+        format!(
+            "OR (c.state = {} AND c.claimed_on >= {today}::date)",
+            ClaimState::Failed
+        )
     } else {
         String::new()
     };
@@ -222,11 +226,14 @@ pub fn not_notified_sql(event: EventType, p: &str, today: &str, keys: &str) -> S
               AND NOT (i.\"{marker}\" < {SENTINEL_BEFORE} AND EXISTS ( \
                 SELECT 1 FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
                 WHERE d.\"indicationID\" = {p}.\"PolicyID\" AND d.\"indicationID\" {keys} \
-                  AND d.notification_type = '{ty}' AND d.\"Status\" = 4))) \
+                  AND d.notification_type = '{ty}' AND d.\"Status\" = {failed}))) \
          AND NOT EXISTS (SELECT 1 FROM pn_notification_claim c \
             WHERE c.policy_id = {p}.\"PolicyID\" AND c.policy_id {keys} \
               AND c.notification_type = '{ty}' \
-              AND (c.state IN (1, 6) {same_day}))"
+              AND (c.state IN ({sent}, {unknown}) {same_day}))",
+        failed = DetailStatus::Error,
+        sent = ClaimState::Sent,
+        unknown = ClaimState::Unknown,
     )
 }
 

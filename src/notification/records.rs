@@ -12,34 +12,29 @@ use crate::db::DbError;
 use crate::db::sql::Fragment;
 use crate::families::Scope;
 
-/// The `Status` of a detail row: openIMIS's 1–5 and our 6.
+/// The `Status` of a detail row (`tblIndicationOfPolicyNotificationsDetails`): openIMIS's 1–5 and
+/// our 6. `Display` writes the stored number, for SQL built with `format!`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(i16)]
 pub enum DetailStatus {
-    /// 1: sent.
-    Sent,
-    /// 2: the family did not approve notifications.
-    Refused,
-    /// 3: the event is too old.
-    Obsolete,
-    /// 4: sending failed (retried on a later sweep).
-    Error,
-    /// 5: failed validation (no usable phone, effective today, …).
-    Invalid,
-    /// 6: in flight or outcome unknown (ours): never retried automatically.
-    Unknown,
+    /// Sent.
+    Sent = 1,
+    /// The family did not approve notifications.
+    Refused = 2,
+    /// The event is too old.
+    Obsolete = 3,
+    /// Sending failed (retried on a later sweep).
+    Error = 4,
+    /// Failed validation (no usable phone, effective today, …).
+    Invalid = 5,
+    /// In flight or outcome unknown (ours): never retried automatically.
+    Unknown = 6,
 }
 
 impl DetailStatus {
     /// The stored number.
-    pub fn code(self) -> i16 {
-        match self {
-            DetailStatus::Sent => 1,
-            DetailStatus::Refused => 2,
-            DetailStatus::Obsolete => 3,
-            DetailStatus::Error => 4,
-            DetailStatus::Invalid => 5,
-            DetailStatus::Unknown => 6,
-        }
+    pub const fn code(self) -> i16 {
+        self as i16
     }
 
     /// The status for a stored number (0 and unknown numbers: `None`).
@@ -68,11 +63,40 @@ impl DetailStatus {
     }
 }
 
-/// Claim states (see the migration): sent, failed, in flight/unknown, released.
-const CLAIM_SENT: i16 = 1;
-const CLAIM_FAILED: i16 = 4;
-const CLAIM_UNKNOWN: i16 = 6;
-const CLAIM_RELEASED: i16 = 7;
+impl std::fmt::Display for DetailStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+
+/// The `state` of a claim (`pn_notification_claim`, see its migration). `Display` writes the
+/// stored number, for SQL built with `format!` (where a literal lets PostgreSQL use the partial
+/// index on in-flight claims).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i16)]
+pub enum ClaimState {
+    /// The message went out.
+    Sent = 1,
+    /// Sending failed: may be claimed again (a date-based event on a later day, DECISIONS 16).
+    Failed = 4,
+    /// In flight, or the outcome is unknown: never claimed again automatically.
+    Unknown = 6,
+    /// An operator released an unknown outcome for another try.
+    Released = 7,
+}
+
+impl ClaimState {
+    /// The stored number.
+    pub const fn code(self) -> i16 {
+        self as i16
+    }
+}
+
+impl std::fmt::Display for ClaimState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
 
 fn advisory_key(event: EventType) -> i32 {
     EventType::ALL
@@ -114,12 +138,13 @@ pub async fn record_rejections(
          upd AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" d \
              SET \"Status\" = todo.status, details = todo.reason, \"ValidityFrom\" = now() \
              FROM todo WHERE d.\"indicationID\" = todo.\"PolicyID\" \
-               AND d.\"indicationID\" BETWEEN $5 AND $6 AND d.notification_type = '{ty}' AND d.\"Status\" = 4 \
+               AND d.\"indicationID\" BETWEEN $5 AND $6 AND d.notification_type = '{ty}' AND d.\"Status\" = {failed} \
              RETURNING d.\"indicationID\") \
          INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
              (\"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
          SELECT now(), '{ty}', todo.status, todo.reason, todo.\"PolicyID\" FROM todo \
-         WHERE todo.\"PolicyID\" NOT IN (SELECT \"indicationID\" FROM upd)"
+         WHERE todo.\"PolicyID\" NOT IN (SELECT \"indicationID\" FROM upd)",
+        failed = DetailStatus::Error,
     );
     let key = advisory_key(event);
     conn.transaction::<_, DbError, _>(async move |c| {
@@ -163,9 +188,10 @@ pub async fn next_detail_id(conn: &mut AsyncPgConnection) -> Result<i32, DbError
 /// whose connection broke before its result arrived.
 pub async fn claimed_with(conn: &mut AsyncPgConnection, detail_id: i32) -> Result<bool, DbError> {
     let rows: Vec<IdRow> = diesel::sql_query(
-        "SELECT detail_id AS id FROM pn_notification_claim WHERE detail_id = $1 AND state = 6",
+        "SELECT detail_id AS id FROM pn_notification_claim WHERE detail_id = $1 AND state = $2",
     )
     .bind::<Int4, _>(detail_id)
+    .bind::<Int2, _>(ClaimState::Unknown.code())
     .load(conn)
     .await?;
     Ok(!rows.is_empty())
@@ -202,18 +228,18 @@ pub async fn claim(
         "WITH c AS (INSERT INTO pn_notification_claim AS c \
                 (policy_id, notification_type, state, detail_id, claimed_on, claimed_at, updated_at, \
                  sweep_id, lease_until) \
-             VALUES ($1, $2, 6, $6, $3, now(), now(), $7::uuid, now() + $8 * interval '1 millisecond') \
+             VALUES ($1, $2, $9, $6, $3, now(), now(), $7::uuid, now() + $8 * interval '1 millisecond') \
              ON CONFLICT (policy_id, notification_type) DO UPDATE \
-                SET state = 6, detail_id = EXCLUDED.detail_id, claimed_on = $3, \
+                SET state = $9, detail_id = EXCLUDED.detail_id, claimed_on = $3, \
                     claimed_at = now(), updated_at = now(), provider = NULL, \
                     sweep_id = EXCLUDED.sweep_id, lease_until = EXCLUDED.lease_until \
-             WHERE c.state IN (4, 7) AND NOT ($4 AND c.state = 4 AND c.claimed_on >= $3) \
+             WHERE c.state IN ($10, $11) AND NOT ($4 AND c.state = $10 AND c.claimed_on >= $3) \
              RETURNING c.policy_id, c.detail_id), \
          i AS (INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
              SELECT policy_id, now() FROM c ON CONFLICT (\"PolicyID\") DO NOTHING) \
          INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
              (id, \"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
-         SELECT c.detail_id, now(), $2, 6, $5, c.policy_id FROM c RETURNING id",
+         SELECT c.detail_id, now(), $2, $12, $5, c.policy_id FROM c RETURNING id",
     )
     .bind::<Int4, _>(policy_id)
     .bind::<Text, _>(event.name())
@@ -223,6 +249,10 @@ pub async fn claim(
     .bind::<Int4, _>(detail_id)
     .bind::<Text, _>(owner.sweep_id.to_string())
     .bind::<Int8, _>(owner.lease_ms())
+    .bind::<Int2, _>(ClaimState::Unknown.code())
+    .bind::<Int2, _>(ClaimState::Failed.code())
+    .bind::<Int2, _>(ClaimState::Released.code())
+    .bind::<Int2, _>(DetailStatus::Unknown.code())
     .load(conn)
     .await?;
     Ok(!rows.is_empty())
@@ -232,10 +262,11 @@ pub async fn claim(
 pub async fn heartbeat(conn: &mut AsyncPgConnection, owner: Owner) -> Result<usize, DbError> {
     Ok(diesel::sql_query(
         "UPDATE pn_notification_claim SET lease_until = now() + $2 * interval '1 millisecond' \
-         WHERE sweep_id = $1::uuid AND lease_until IS NOT NULL AND state = 6",
+         WHERE sweep_id = $1::uuid AND lease_until IS NOT NULL AND state = $3",
     )
     .bind::<Text, _>(owner.sweep_id.to_string())
     .bind::<Int8, _>(owner.lease_ms())
+    .bind::<Int2, _>(ClaimState::Unknown.code())
     .execute(conn)
     .await?)
 }
@@ -257,19 +288,19 @@ pub async fn record_outcome(
     let (status, claim_state, details, marker_sql) = match outcome {
         SendOutcome::Delivered => (
             DetailStatus::Sent,
-            CLAIM_SENT,
+            ClaimState::Sent,
             truncate(&format!("sent through {provider}{note}")),
             Some("now()"),
         ),
         SendOutcome::Failed(r) => (
             DetailStatus::Error,
-            CLAIM_FAILED,
+            ClaimState::Failed,
             truncate(&format!("not sent: {r}")),
             Some(SENTINEL),
         ),
         SendOutcome::Unknown(r) => (
             DetailStatus::Unknown,
-            CLAIM_UNKNOWN,
+            ClaimState::Unknown,
             truncate(&format!("outcome unknown ({provider}{note}): {r}")),
             None,
         ),
@@ -293,7 +324,7 @@ pub async fn record_outcome(
     .bind::<Text, _>(&details)
     .bind::<Int4, _>(detail_id)
     .bind::<Int4, _>(policy_id)
-    .bind::<Int2, _>(claim_state)
+    .bind::<Int2, _>(claim_state.code())
     .bind::<Text, _>(provider)
     .bind::<Text, _>(event.name())
     .execute(conn)
@@ -358,21 +389,27 @@ pub enum HistoryOf<'a> {
     FamilyUuid(&'a str),
 }
 
-const HISTORY_SELECT: &str = "SELECT d.id, d.\"indicationID\" AS policy_id, \
+/// The attempt-history query without its `WHERE`.
+fn history_select() -> String {
+    format!(
+        "SELECT d.id, d.\"indicationID\" AS policy_id, \
     p.\"PolicyUUID\"::text AS policy_uuid, f.\"FamilyUUID\"::text AS family_uuid, \
     d.notification_type::text AS notification_type, d.\"Status\" AS status, d.details, \
     d.\"ValidityFrom\" AS at, c.provider::text AS provider, \
-    CASE WHEN d.\"Status\" = 6 THEN CASE WHEN c.lease_until > now() THEN 'in_flight' \
+    CASE WHEN d.\"Status\" = {unknown} THEN CASE WHEN c.lease_until > now() THEN 'in_flight' \
         WHEN c.lease_until IS NOT NULL OR c.provider IS NULL THEN 'interrupted' \
         ELSE 'no_answer' END END AS unknown_kind, \
-    CASE WHEN d.\"Status\" = 6 THEN c.lease_until END AS lease_until, \
+    CASE WHEN d.\"Status\" = {unknown} THEN c.lease_until END AS lease_until, \
     c.sweep_id::text AS sweep_id, st.settled_by::text AS settled_by, st.settled_at \
     FROM \"tblIndicationOfPolicyNotificationsDetails\" d \
     LEFT JOIN pn_notification_claim c ON c.detail_id = d.id \
     LEFT JOIN LATERAL (SELECT s.settled_by, s.settled_at FROM pn_notification_settlement s \
         WHERE s.detail_id = d.id ORDER BY s.id DESC LIMIT 1) st ON TRUE \
     LEFT JOIN \"tblPolicy\" p ON p.\"PolicyID\" = d.\"indicationID\" \
-    LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL";
+    LEFT JOIN \"tblFamilies\" f ON f.\"FamilyID\" = p.\"FamilyID\" AND f.\"ValidityTo\" IS NULL",
+        unknown = DetailStatus::Unknown,
+    )
+}
 
 /// The attempt log of a policy or a family, newest first, among the families `scope` sees.
 pub async fn history(
@@ -392,7 +429,7 @@ pub async fn history(
         .bind(u)
         .with_sql("))"),
     };
-    Ok(Fragment::sql(format!("{HISTORY_SELECT} WHERE "))
+    Ok(Fragment::sql(format!("{} WHERE ", history_select()))
         .with(filter)
         .with_sql(" AND d.\"ValidityTo\" IS NULL AND (")
         .with(scope.families_or_true("f"))
@@ -408,7 +445,9 @@ pub async fn unknown_outcomes(
     scope: &Scope,
 ) -> Result<Vec<HistoryRow>, DbError> {
     Ok(Fragment::sql(format!(
-        "{HISTORY_SELECT} WHERE d.\"Status\" = 6 AND d.\"ValidityTo\" IS NULL AND ("
+        "{} WHERE d.\"Status\" = {} AND d.\"ValidityTo\" IS NULL AND (",
+        history_select(),
+        DetailStatus::Unknown,
     ))
     .with(scope.families_or_true("f"))
     .with_sql(") ORDER BY d.id")
@@ -427,11 +466,12 @@ pub async fn unknown_counts(conn: &mut AsyncPgConnection) -> Result<(i64, i64), 
         #[diesel(sql_type = Int8)]
         in_flight: i64,
     }
-    let c: Counts = diesel::sql_query(
+    let c: Counts = diesel::sql_query(format!(
         "SELECT count(*) FILTER (WHERE lease_until IS NULL OR lease_until <= now()) AS waiting, \
                 count(*) FILTER (WHERE lease_until > now()) AS in_flight \
-         FROM pn_notification_claim WHERE state = 6",
-    )
+         FROM pn_notification_claim WHERE state = {}",
+        ClaimState::Unknown
+    ))
     .get_result(conn)
     .await?;
     Ok((c.waiting, c.in_flight))
@@ -523,7 +563,7 @@ pub async fn settle(
              WHERE d.id = ",
         )
         .bind(detail_id)
-        .with_sql(" AND d.\"Status\" = 6 AND (")
+        .with_sql(format!(" AND d.\"Status\" = {} AND (", DetailStatus::Unknown))
         .with(visible)
         .with_sql(") FOR UPDATE OF d")
         .query()
@@ -560,14 +600,14 @@ pub async fn settle(
         };
         let (status, claim_state, details, marker_sql) = match how {
             Settlement::MarkSent => (
-                1i16,
-                CLAIM_SENT,
+                DetailStatus::Sent,
+                ClaimState::Sent,
                 format!("marked as sent by {by} at {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")),
                 "now()".to_string(),
             ),
             Settlement::Release => (
-                4i16,
-                CLAIM_RELEASED,
+                DetailStatus::Error,
+                ClaimState::Released,
                 format!("released for another try by {by} at {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")),
                 SENTINEL.to_string(),
             ),
@@ -576,7 +616,7 @@ pub async fn settle(
             "UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
                  SET \"Status\" = $1, details = $2 WHERE id = $3",
         )
-        .bind::<Int2, _>(status)
+        .bind::<Int2, _>(status.code())
         .bind::<Text, _>(&details)
         .bind::<Int4, _>(detail_id)
         .execute(c)
@@ -585,7 +625,7 @@ pub async fn settle(
             "UPDATE pn_notification_claim SET state = $1, updated_at = now(), lease_until = NULL \
                  WHERE policy_id = $2 AND notification_type = $3",
         )
-        .bind::<Int2, _>(claim_state)
+        .bind::<Int2, _>(claim_state.code())
         .bind::<Int4, _>(row.policy_id)
         .bind::<Text, _>(event.name())
         .execute(c)
@@ -615,7 +655,7 @@ pub async fn settle(
         .bind::<Int4, _>(row.policy_id)
         .execute(c)
         .await?;
-        let settled: HistoryRow = diesel::sql_query(format!("{HISTORY_SELECT} WHERE d.id = $1"))
+        let settled: HistoryRow = diesel::sql_query(format!("{} WHERE d.id = $1", history_select()))
             .bind::<Int4, _>(detail_id)
             .get_result(c)
             .await?;

@@ -1,14 +1,14 @@
 //! Fixtures of the sender tests: families, products and policies built with SQL, settings from
-//! TOML, and a fake eGA gateway (a small axum server on 127.0.0.1:0).
+//! TOML, and the fake eGA gateway (`tests/support/fake_ega.rs`).
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+#[path = "../support/fake_ega.rs"]
+mod fake_ega;
+#[allow(unused_imports)]
+pub use fake_ega::{FakeEga, Keep, Mode, Received};
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use policy_notification::config::{ConfigSources, Settings};
 use policy_notification::db::{Pool, connect_pool};
@@ -280,126 +280,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// How the fake eGA gateway answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// HTTP 200, `error: false`.
-    Accept,
-    /// HTTP 200, `error: true`.
-    Refuse,
-    /// HTTP 500.
-    ServerError,
-    /// Never answers.
-    Hang,
-    /// Answers after a short delay.
-    Slow,
-}
-
-/// A received request.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-/// The fake eGA gateway.
-#[derive(Clone)]
-pub struct FakeEga {
-    pub url: String,
-    pub received: Arc<Mutex<Vec<Received>>>,
-    pub mode: Arc<Mutex<Mode>>,
-    pub notify: Arc<tokio::sync::Notify>,
-}
-
-async fn handle(
-    State(fake): State<FakeEga>,
-    headers: HeaderMap,
-    body: String,
-) -> (StatusCode, String) {
-    fake.received
-        .lock()
-        .unwrap()
-        .push(Received { headers, body });
-    fake.notify.notify_waiters();
-    let mode = *fake.mode.lock().unwrap();
-    match mode {
-        Mode::Accept => (
-            StatusCode::OK,
-            r#"{"error":false,"statusCode":48200,"statusMessage":"Success","data":["Message accepted delivery"]}"#.into(),
-        ),
-        Mode::Refuse => (
-            StatusCode::OK,
-            r#"{"error":true,"statusCode":48205,"statusMessage":"Invalid Request","data":null}"#.into(),
-        ),
-        Mode::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "boom".into()),
-        Mode::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            (StatusCode::OK, "{}".into())
-        }
-        Mode::Slow => {
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            (StatusCode::OK, r#"{"error":false}"#.into())
-        }
-    }
-}
-
-impl FakeEga {
-    /// Starts the fake on 127.0.0.1:0.
-    pub async fn start(mode: Mode) -> FakeEga {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let fake = FakeEga {
-            url: format!("http://{addr}"),
-            received: Arc::default(),
-            mode: Arc::new(Mutex::new(mode)),
-            notify: Arc::default(),
-        };
-        let app = Router::new()
-            .route("/api/quick_sms", post(handle))
-            .with_state(fake.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        fake
-    }
-
-    /// Requests received so far.
-    pub fn count(&self) -> usize {
-        self.received.lock().unwrap().len()
-    }
-
-    /// The distinct recipients of the requests received so far.
-    pub fn recipients(&self) -> std::collections::BTreeSet<String> {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let outer: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-                let inner: serde_json::Value =
-                    serde_json::from_str(outer["data"].as_str().unwrap()).unwrap();
-                inner["recipients"].as_str().unwrap().to_string()
-            })
-            .collect()
-    }
-
-    /// Sets the answer mode.
-    pub fn set(&self, mode: Mode) {
-        *self.mode.lock().unwrap() = mode;
-    }
-
-    /// Provider TOML for this fake (timeout in seconds).
-    pub fn provider_toml(&self, timeout: u64) -> String {
-        format!(
-            "[policy_notification.providers.eGASMSGateway]\nGateUrl = \"{}\"\nSmsResource = \"/api/quick_sms\"\n\
-             PrivateKey = \"private_key\"\nUserId = \"test_user_id\"\nSenderId = \"sender_id\"\nServiceId = \"service_id\"\n\
-             RequestType = \"api\"\nHeaderKeys = \"X-Auth-Request-Hash,X-Auth-Request-Id,X-Auth-Request-Type\"\n\
-             HeaderValues = \"PrivateKey,UserId,RequestType\"\ntimeout_seconds = {timeout}\n",
-            self.url
-        )
     }
 }
 
