@@ -10,8 +10,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde_json::json;
 
 use super::AppState;
-use crate::auth::{self, AuthError, Identity};
-use crate::db::DbError;
+use crate::auth::{AuthError, Identity};
 use crate::error::UserFacing;
 use crate::graphql::auth::{JWT_COOKIE, REFRESH_COOKIE};
 use crate::graphql::context::{Caller, RequestAuth};
@@ -60,10 +59,12 @@ impl Tokens {
     }
 }
 
-/// Verifies `token` and loads its user.
+/// Verifies `token` and loads its user (reused for a short window: src/http/identity_cache.rs).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Identity, AuthError> {
-    let mut conn = state.pool.get().await.map_err(DbError::from)?;
-    auth::authenticate(&mut conn, &state.jwt, token).await
+    state
+        .identities
+        .authenticate(&state.pool, &state.jwt, token)
+        .await
 }
 
 /// The request's authentication data for GraphQL (a bad token is kept, to be raised when a
