@@ -117,6 +117,11 @@ async fn requests_cost_a_small_fixed_number_of_statements() {
     db.exec(include_str!("fixtures/families_base.sql")).await;
     fixtures::user(&db, "admin", "pw", &[101001, 101002], &[], true).await;
     let app = TestApp::spawn(&db).await;
+    // a window longer than the test, so that a slow machine cannot make a request reload the
+    // identity (the window itself: tests/identity_cache.rs)
+    app.state
+        .identities
+        .set_ttl(std::time::Duration::from_secs(600));
     let token = app.login("admin", "pw").await;
 
     add_families(&db, 1, 5).await;

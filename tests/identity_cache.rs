@@ -56,7 +56,10 @@ async fn a_revoked_right_is_refused_once_the_window_has_passed() {
         "{body}"
     );
     let (status, body) = app.gql_as(&gone, SEARCH).await;
-    assert!(!allowed(&body), "a deleted user still works: {status} {body}");
+    assert!(
+        !allowed(&body),
+        "a deleted user still works: {status} {body}"
+    );
 }
 
 #[tokio::test]
@@ -110,5 +113,8 @@ async fn a_cached_token_past_its_expiry_is_refused() {
     }
     let (status, body) = app.gql_as(&token, SEARCH).await;
     assert_eq!(status, 401, "{body}");
-    assert_eq!(body["errors"][0]["message"], "Signature has expired", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "Signature has expired",
+        "{body}"
+    );
 }
