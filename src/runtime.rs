@@ -299,5 +299,6 @@ pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> Ap
         jwt,
         schema,
         catalog,
+        identities: Arc::default(),
     }
 }

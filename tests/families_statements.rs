@@ -1,24 +1,36 @@
-//! A page of families costs a bounded number of SQL statements, whatever its size: every
-//! statement any connection of this test process runs is counted (diesel's default
-//! instrumentation), and the search page's document for 100 families must cost no more than
-//! for 5. One test per process, so nothing else runs statements meanwhile.
+//! What a request costs in SQL statements: every statement any connection of this test process
+//! runs is counted (diesel's default instrumentation). A page of families costs a bounded number
+//! of statements whatever its size (the page for 100 families no more than for 5); a repeated
+//! request with the same token runs no user lookup and no connection check (the identity is
+//! reused for a short window, src/http/identity_cache.rs; the pool hands out connections without
+//! `SELECT 1`, src/db/pool.rs); `createFamily` runs a fixed, small set of statements. One test
+//! per process, so nothing else runs statements meanwhile.
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use support::TestDb;
 use support::app::TestApp;
 use support::fixtures;
 
-static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+/// The SQL of every statement started since the last [`take`].
+static STATEMENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn counting() -> Option<Box<dyn Instrumentation>> {
     Some(Box::new(|event: InstrumentationEvent<'_>| {
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            STATEMENTS
+                .lock()
+                .unwrap()
+                .push(sql.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }))
+}
+
+fn take() -> Vec<String> {
+    std::mem::take(&mut *STATEMENTS.lock().unwrap())
 }
 
 const PAGE: &str = r#"{ families(first: 100, orderBy: ["-validityFrom"], additionalFilter: "{\"policyNotification\":{\"mode\":{\"id\":\"mode\",\"value\":0}}}") {
@@ -40,41 +52,112 @@ async fn add_families(db: &TestDb, from: i32, to: i32) {
     .await;
 }
 
-async fn cost(app: &TestApp, token: &str, expected_edges: usize) -> usize {
-    // Warm the pool first, so that opening connections is not counted.
+fn show(what: &str, statements: &[String]) {
+    println!("{what}: {} statements", statements.len());
+    for s in statements {
+        println!("  {}", s.chars().take(160).collect::<String>());
+    }
+}
+
+fn assert_no_overhead(what: &str, statements: &[String]) {
+    assert!(
+        !statements.iter().any(|s| s == "SELECT $1"
+            || s.eq_ignore_ascii_case("select 1")
+            || s.contains("\"tblUsers\"")),
+        "{what} ran a connection check or a user lookup: {statements:#?}"
+    );
+}
+
+/// The statements of the page, asked a second time with the same token (the first request warms
+/// the pool, the prepared statements and the identity).
+async fn page_cost(app: &TestApp, token: &str, expected_edges: usize) -> Vec<String> {
     let (_, body) = app.gql_as(token, PAGE).await;
     assert_eq!(
         body["data"]["families"]["edges"].as_array().map(Vec::len),
         Some(expected_edges),
         "{body}"
     );
-    STATEMENTS.store(0, Ordering::SeqCst);
+    take();
     let (_, body) = app.gql_as(token, PAGE).await;
-    let n = STATEMENTS.load(Ordering::SeqCst);
+    let statements = take();
     assert_eq!(
         body["data"]["families"]["edges"][0]["node"]["location"]["parent"]["parent"]["parent"]["code"],
         "R1",
         "{body}"
     );
-    n
+    statements
+}
+
+async fn create_family(app: &TestApp, token: &str, n: u32) {
+    let doc = support::frontend_doc(
+        "v1_5_create_family",
+        &[
+            ("CLIENT_ID", &format!("st-{n}")),
+            ("CHF", &format!("5550{n}")),
+            ("VILLAGE_ID", "6"),
+        ],
+    );
+    let (_, body) = app.gql_as(token, &doc).await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+/// Whether the mutation `st-<n>` succeeded (status 2 in the mutation log).
+async fn created(db: &TestDb, n: u32) -> bool {
+    db.count(&format!(
+        "SELECT count(*) FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'st-{n}' AND status = 2"
+    ))
+    .await
+        == 1
 }
 
 #[tokio::test]
-async fn a_page_of_100_costs_as_many_statements_as_a_page_of_5() {
+async fn requests_cost_a_small_fixed_number_of_statements() {
     set_default_instrumentation(counting).unwrap();
     let db = TestDb::new().await.without_demo_families().await;
     db.exec(include_str!("fixtures/families_base.sql")).await;
-    fixtures::user(&db, "admin", "pw", &[101001], &[], true).await;
+    fixtures::user(&db, "admin", "pw", &[101001, 101002], &[], true).await;
     let app = TestApp::spawn(&db).await;
+    // a window longer than the test, so that a slow machine cannot make a request reload the
+    // identity (the window itself: tests/identity_cache.rs)
+    app.state
+        .identities
+        .set_ttl(std::time::Duration::from_secs(600));
     let token = app.login("admin", "pw").await;
+
     add_families(&db, 1, 5).await;
-    let small = cost(&app, &token, 5).await;
+    let small = page_cost(&app, &token, 5).await;
     add_families(&db, 6, 150).await;
-    let large = cost(&app, &token, 100).await;
-    println!("statements for a page of 5: {small}, of 100: {large}");
+    let large = page_cost(&app, &token, 100).await;
+    show("a page of 5", &small);
+    show("a page of 100", &large);
     assert!(
-        large <= small,
-        "a page of 100 cost {large} statements, of 5 {small}"
+        large.len() <= small.len(),
+        "a page of 100 cost {} statements, of 5 {}",
+        large.len(),
+        small.len()
     );
-    assert!(large <= 20, "a page costs {large} statements");
+    assert_no_overhead("the families page", &large);
+    // the count in its own transaction (BEGIN + SET LOCAL, count, COMMIT), the page of ids, then
+    // one DataLoader batch per kind the document asks for: families, heads, the location chain,
+    // family types, confirmation types, genders, notification preferences, mutation ids
+    assert!(large.len() <= 12, "a page costs {} statements", large.len());
+
+    db.exec(
+        "SELECT setval(pg_get_serial_sequence('\"tblInsuree\"', 'InsureeID'), 1000); \
+         SELECT setval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'), 1000)",
+    )
+    .await;
+    create_family(&app, &token, 1).await;
+    take();
+    create_family(&app, &token, 2).await;
+    let statements = take();
+    assert!(created(&db, 1).await && created(&db, 2).await);
+    let created = statements;
+    show("createFamily", &created);
+    assert_no_overhead("createFamily", &created);
+    assert!(
+        created.len() <= 13,
+        "createFamily costs {} statements",
+        created.len()
+    );
 }

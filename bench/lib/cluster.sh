@@ -1,5 +1,5 @@
 # Private PostgreSQL cluster and cached template databases for bench/run (sourced, not run).
-# Needs: BENCH_DIR, PG_PORT, BENCH_BIN, FAMILIES, SWEEP_FAMILIES, AS_OF, SEED, ROOT.
+# Needs: BENCH_DIR, PG_PORT, BENCH_BIN, AS_OF, SEED, ROOT.
 
 PGBIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 PGDATA_DIR="$BENCH_DIR/pg"
@@ -85,6 +85,29 @@ make_template() {
     psql_q -d "$name" -c "VACUUM ANALYZE" >/dev/null
     psql_q -d postgres -c "ALTER DATABASE \"$name\" IS_TEMPLATE true" >/dev/null
     log "template $name ready in $((SECONDS - t0)) s: $(tail -1 "$BENCH_DIR/logs/seed_$name.log")"
+}
+
+# make_real_template NAME DUMP: openIMIS's own database (a plain pg_dump, e.g.
+# ../shared/openimis-db/1.5.0-running/openimis_1.5.0.sql: real schema and demo data) + our
+# migrations, VACUUM ANALYZE, marked a template. Cached (the name holds the migrations' key; the
+# dump is read-only data).
+make_real_template() {
+    local name=$1 dump=$2
+    if db_exists "$name" && [ "$(psql_q -d postgres -tAc "SELECT datistemplate FROM pg_database WHERE datname = '$name'")" = "t" ]; then
+        log "template $name cached"
+        return
+    fi
+    drop_db "$name"
+    log "building template $name from $dump"
+    psql_q -d postgres -c "CREATE DATABASE \"$name\"" >/dev/null
+    psql_q -d "$name" -f "$dump" >"$BENCH_DIR/logs/load_$name.log" 2>&1 ||
+        { tail -20 "$BENCH_DIR/logs/load_$name.log" >&2; return 1; }
+    if ! "$BENCH_BIN" migrate --database-url "$(db_url "$name")" >"$BENCH_DIR/logs/migrate_$name.log" 2>&1; then
+        cat "$BENCH_DIR/logs/migrate_$name.log" >&2
+        return 1
+    fi
+    psql_q -d "$name" -c "VACUUM ANALYZE" >/dev/null
+    psql_q -d postgres -c "ALTER DATABASE \"$name\" IS_TEMPLATE true" >/dev/null
 }
 
 # make_report_template NAME BASE N: BASE + bench/report/seed.sql's region of N families. Cached.

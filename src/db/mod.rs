@@ -5,6 +5,7 @@ pub mod embedded;
 pub mod migrations;
 pub mod module_config;
 pub mod pool;
+pub mod prepared;
 pub mod schema;
 pub mod sql;
 

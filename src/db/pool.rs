@@ -1,7 +1,9 @@
 //! The connection pool. Every connection runs its session in UTC, as openIMIS does.
 
 use diesel_async::pooled_connection::deadpool::{BuildError, Object, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures::FutureExt;
 
@@ -46,8 +48,16 @@ pub async fn establish(url: &str) -> Result<AsyncPgConnection, DbError> {
 }
 
 /// Builds a pool of at most `size` connections to `url`.
+///
+/// A connection is handed out again without a query to test it (no `SELECT 1` per checkout, a
+/// round trip per request saved): it is dropped instead of reused when its socket is closed
+/// (the server went away or restarted: the connection task has ended) or its transaction state
+/// is broken (an error left a transaction open, or a commit or rollback failed). A connection
+/// that dies while idle in the pool without the client noticing fails the one request that takes
+/// it, and is then dropped; the next checkout opens a fresh one.
 pub fn connect_pool(url: &str, size: usize) -> Result<Pool, DbError> {
     let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(|url| {
         async move {
             let mut conn = AsyncPgConnection::establish(url).await?;

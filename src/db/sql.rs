@@ -238,6 +238,13 @@ impl Fragment {
         self.bind_onto(diesel::sql_query(self.render(1)).into_boxed::<Pg>())
     }
 
+    /// [`Self::query`], prepared once per connection and reused (`db::prepared`). Only for
+    /// statements of a few fixed shapes (the text never depends on how many values a caller
+    /// sends): every distinct text stays prepared on each connection.
+    pub fn prepared(&self) -> crate::db::prepared::Cached<Query> {
+        crate::db::prepared::cached(self.query())
+    }
+
     /// Binds this fragment's values onto `query`, after those it already has.
     pub fn bind_onto(&self, mut query: Query) -> Query {
         for b in self.binds() {

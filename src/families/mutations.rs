@@ -11,6 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::db::catalog::{Catalog, CatalogCell};
+use crate::db::prepared::cached;
 use crate::db::schema::{tbl_families, tbl_insuree, tbl_insuree_policy};
 use crate::db::sql::Fragment;
 use crate::db::{DbError, Pool};
@@ -357,11 +358,14 @@ async fn copy_rows(
          SELECT gen_random_uuid()::text, $2, \"{key}\", {columns} \
          FROM \"{table}\" WHERE \"{key}\" = ANY($1)"
     );
-    diesel::sql_query(sql)
-        .bind::<Array<Int4>, _>(ids)
-        .bind::<Timestamptz, _>(now)
-        .execute(conn)
-        .await?;
+    // one text per table for the process's life (the catalog is read once): cached
+    cached(
+        diesel::sql_query(sql)
+            .bind::<Array<Int4>, _>(ids)
+            .bind::<Timestamptz, _>(now),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -553,7 +557,7 @@ async fn check_references(
     let head = input.head_insuree.as_ref();
     let code = |v: Option<&String>| v.cloned().filter(|s| !s.is_empty());
     let small_id = |v: Option<i32>| v.and_then(|n| i16::try_from(n).ok());
-    let row: References = diesel::sql_query(
+    let row: References = cached(diesel::sql_query(
         "SELECT \
            ($1::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $1 AND \"ValidityTo\" IS NULL)) AS location, \
            ($2::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $2 AND \"ValidityTo\" IS NULL)) AS village, \
@@ -575,7 +579,7 @@ async fn check_references(
     .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.profession_id)))
     .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.education_id)))
     .bind::<Nullable<Int4>, _>(head.and_then(|h| h.health_facility_id))
-    .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref())))
+    .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref()))))
     .get_result(conn)
     .await?;
     let checks = [
@@ -668,7 +672,8 @@ async fn lock_visible_families(
         sql.push_sql(" AND ").push(visible);
     }
     sql.push_sql(" ORDER BY f.\"FamilyID\" FOR UPDATE");
-    sql.query().load(conn).await
+    // two shapes (with and without the district restriction)
+    sql.prepared().load(conn).await
 }
 
 /// Whether a location lies in the actor's districts (always true for administrators).
@@ -691,7 +696,7 @@ async fn location_in_scope(
     let row: Hit = Fragment::sql("SELECT COALESCE(")
         .with(visible)
         .with_sql(", false) AS hit")
-        .query()
+        .prepared()
         .get_result(conn)
         .await?;
     Ok(row.hit)
@@ -704,10 +709,12 @@ async fn check_chf_id(
     chf_id: &str,
     own_uuid: Option<&str>,
 ) -> Result<(), Failure> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $1))")
-        .bind::<Text, _>(chf_id)
-        .execute(conn)
-        .await?;
+    cached(
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $1))")
+            .bind::<Text, _>(chf_id),
+    )
+    .execute(conn)
+    .await?;
     let mut q = tbl_insuree::table
         .filter(tbl_insuree::chf_id.eq(chf_id))
         .filter(tbl_insuree::validity_to.is_null())
@@ -939,28 +946,39 @@ async fn reject(
     record_failure(&mut conn, Uuid::new_v4(), Utc::now(), meta, errors).await
 }
 
-/// The next value of the sequence behind `table`'s key column.
-async fn reserve_id(
+/// Reserves the new family's `FamilyID` (the next value of its sequence) after checking, in the
+/// same statement, that no family has `family_uuid` yet.
+async fn reserve_family_id(
     conn: &mut AsyncPgConnection,
-    table: &str,
-    column: &str,
+    family_uuid: &str,
 ) -> Result<i32, Failure> {
     #[derive(QueryableByName)]
     struct Next {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
         #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
         id: Option<i32>,
     }
-    let next: Next = diesel::sql_query(
-        "SELECT nextval(pg_get_serial_sequence(quote_ident($1), $2))::int4 AS id",
+    let next: Next = cached(
+        diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM \"tblFamilies\" WHERE \"FamilyUUID\" = $1) AS taken, \
+                    nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 AS id",
+        )
+        .bind::<Text, _>(family_uuid),
     )
-    .bind::<Text, _>(table)
-    .bind::<Text, _>(column)
     .get_result(conn)
     .await?;
+    if next.taken {
+        return Err(invalid(
+            CREATE,
+            "uuid",
+            format!("a family {family_uuid} already exists"),
+        ));
+    }
     next.id.ok_or_else(|| {
-        Failure::Rejected(vec![MutationError::message(format!(
-            "{table}.{column} has no sequence in this database; the family cannot be created"
-        ))])
+        Failure::Rejected(vec![MutationError::message(
+            "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
+        )])
     })
 }
 
@@ -1000,19 +1018,7 @@ pub async fn create_family(
                 .to_string(),
             None => Uuid::new_v4().to_string(),
         };
-        let taken: i64 = tbl_families::table
-            .filter(tbl_families::family_uuid.eq(&family_uuid))
-            .count()
-            .get_result(conn)
-            .await?;
-        if taken > 0 {
-            return Err(invalid(
-                CREATE,
-                "uuid",
-                format!("a family {family_uuid} already exists"),
-            ));
-        }
-        let family_id = reserve_id(conn, "tblFamilies", "FamilyID").await?;
+        let family_id = reserve_family_id(conn, &family_uuid).await?;
         let head_id = write_head(conn, catalog, CREATE, actor, Some(family_id), head, now).await?;
         diesel::insert_into(tbl_families::table)
             .values((

@@ -4,8 +4,7 @@
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::{self, AuthError, Identity};
-use crate::db::DbError;
+use crate::auth::{AuthError, Identity};
 use crate::error::{ErrorCode, UserFacing};
 use crate::graphql::auth::{JWT_COOKIE, REFRESH_COOKIE};
 use crate::graphql::context::{Caller, RequestAuth};
@@ -59,10 +58,12 @@ impl Tokens {
     }
 }
 
-/// Verifies `token` and loads its user.
+/// Verifies `token` and loads its user (reused for a short window: src/http/identity_cache.rs).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Identity, AuthError> {
-    let mut conn = state.pool.get().await.map_err(DbError::from)?;
-    auth::authenticate(&mut conn, &state.jwt, token).await
+    state
+        .identities
+        .authenticate(&state.pool, &state.jwt, token)
+        .await
 }
 
 /// The request's authentication data for GraphQL (a bad token is kept, to be raised when a

@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod graphql;
 pub mod health;
+pub mod identity_cache;
 pub mod metrics;
 pub mod report_endpoint;
 pub mod router;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub schema: crate::graphql::AppSchema,
     /// The database's shape, read once (src/db/catalog.rs).
     pub catalog: crate::db::catalog::CatalogCell,
+    /// Verified tokens → identities for a short window (src/http/identity_cache.rs).
+    pub identities: Arc<identity_cache::IdentityCache>,
 }
 
 pub use router::router;
