@@ -974,3 +974,71 @@ async fn a_detached_insuree_cannot_be_claimed_from_another_district() {
         2
     );
 }
+
+/// Issue 15: an officer's consent-only `updateFamily` (no `locationId`) is refused with the real
+/// cause — the update replaces every family field, and a family without a village would leave the
+/// officer's districts — not with "not in one of your districts"; with the village it passes.
+#[tokio::test]
+async fn an_officers_update_without_the_village_names_the_real_cause() {
+    let e = env().await;
+    let db = &e.db;
+    fixtures::user(db, "vo", "pw", &RIGHTS, &[2], false).await;
+    let officer = e.app.login("vo", "pw").await;
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_create_family",
+            &[
+                ("CLIENT_ID", "vo-1"),
+                ("CHF", "770000011"),
+                ("VILLAGE_ID", "6"),
+            ],
+        )
+        .await;
+    assert_eq!((st, err), (2, None));
+    let family = db
+        .scalar("SELECT f.\"FamilyUUID\" FROM \"tblFamilies\" f JOIN \"tblInsuree\" i ON i.\"InsureeID\" = f.\"InsureeID\" WHERE i.\"CHFID\" = '770000011' AND f.\"ValidityTo\" IS NULL")
+        .await
+        .unwrap();
+    let update = |id: &str, location: &str| {
+        format!(
+            "mutation {{ updateFamily(input: {{ clientMutationId: \"{id}\", uuid: \"{family}\",{location} \
+             contribution: \"{{\\\"PolicyNotification\\\": {{\\\"approvalOfNotification\\\": true}}}}\" }}) \
+             {{ internalId }} }}"
+        )
+    };
+    let logged = |id: &'static str| async move {
+        let status = db
+            .count(&format!(
+                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
+            ))
+            .await;
+        let error = db
+            .scalar(&format!(
+                "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
+            ))
+            .await
+            .unwrap_or_default();
+        (status, error)
+    };
+    let (s, body) = e.q(&officer, &update("vo-2", "")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged("vo-2").await;
+    assert_eq!(status, 1, "{error}");
+    assert!(
+        error.contains("locationId: is required: updateFamily replaces every family field"),
+        "{error}"
+    );
+    assert!(!error.contains("not in one of your districts"), "{error}");
+    let where_it_is = format!(
+        "SELECT count(*) FROM \"tblFamilies\" WHERE \"FamilyUUID\" = '{family}' \
+         AND \"ValidityTo\" IS NULL AND \"LocationId\" = 6"
+    );
+    assert_eq!(db.count(&where_it_is).await, 1, "nothing changed");
+    // With the village the same update passes.
+    let (s, body) = e.q(&officer, &update("vo-3", " locationId: 6,")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged("vo-3").await;
+    assert_eq!(status, 2, "{error}");
+    assert_eq!(db.count(&where_it_is).await, 1);
+}

@@ -676,6 +676,23 @@ async fn lock_visible_families(
     sql.prepared().load(conn).await
 }
 
+/// A family written by a user with districts must have a village: one without is visible to
+/// administrators only (DECISIONS 10), and `updateFamily` replaces every family field
+/// (DECISIONS 6), so an update that leaves `locationId` out would take the family out of the
+/// user's reach. Said as such, rather than as "not in one of your districts".
+fn require_village(what: &str, location_id: Option<i32>, scope: &Scope) -> Result<(), Failure> {
+    if location_id.is_some() || scope.district_ids().is_none() {
+        return Ok(());
+    }
+    let why = if what == UPDATE {
+        "is required: updateFamily replaces every family field, and a family without a village \
+         is visible to administrators only; send the family's village (its current one to keep it)"
+    } else {
+        "is required: a family without a village is visible to administrators only"
+    };
+    Err(invalid(what, "locationId", why))
+}
+
 /// Whether a location lies in the actor's districts (always true for administrators).
 async fn location_in_scope(
     conn: &mut AsyncPgConnection,
@@ -1005,6 +1022,7 @@ pub async fn create_family(
             .as_ref()
             .ok_or_else(|| invalid(CREATE, "headInsuree", "is required"))?;
         check_input(conn, catalog, CREATE, input).await?;
+        require_village(CREATE, input.location_id, &actor.scope)?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {
             return Err(invalid(
                 CREATE,
@@ -1068,6 +1086,7 @@ pub async fn update_family(
         let Some(family) = found.into_iter().next() else {
             return Err(invalid(UPDATE, "uuid", format!("no family {uuid}")));
         };
+        require_village(UPDATE, input.location_id, &actor.scope)?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {
             return Err(invalid(
                 UPDATE,
