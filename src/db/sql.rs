@@ -233,6 +233,15 @@ impl Fragment {
         out
     }
 
+    /// Appends ` LIMIT $n OFFSET $m` with `limit` (negative: 0) and `offset` bound as int4
+    /// (values beyond int4 are clamped).
+    pub fn limit_offset(self, limit: i64, offset: i64) -> Self {
+        self.with_sql(" LIMIT ")
+            .bind(i32::try_from(limit.max(0)).unwrap_or(i32::MAX))
+            .with_sql(" OFFSET ")
+            .bind(i32::try_from(offset).unwrap_or(i32::MAX))
+    }
+
     /// The whole statement, numbered from `$1`, with its values bound.
     pub fn query(&self) -> Query {
         self.bind_onto(diesel::sql_query(self.render(1)).into_boxed::<Pg>())

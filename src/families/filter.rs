@@ -441,37 +441,28 @@ impl FamilyFilter {
         }
         // One head, one member (satisfying every member lookup, as in openIMIS), one location.
         if let Some(all) = Fragment::all(head) {
-            preds.push(
-                Fragment::sql(
-                    "EXISTS (SELECT 1 FROM \"tblInsuree\" h WHERE h.\"InsureeID\" = f.\"InsureeID\" \
+            preds.push(exists(
+                "EXISTS (SELECT 1 FROM \"tblInsuree\" h WHERE h.\"InsureeID\" = f.\"InsureeID\" \
                      AND h.\"ValidityTo\" IS NULL AND ",
-                )
-                .with(all)
-                .with_sql(")"),
-            );
+                all,
+            ));
         }
         if let Some(all) = Fragment::all(member) {
-            preds.push(
-                Fragment::sql(
-                    "EXISTS (SELECT 1 FROM \"tblInsuree\" m WHERE m.\"FamilyID\" = f.\"FamilyID\" \
+            preds.push(exists(
+                "EXISTS (SELECT 1 FROM \"tblInsuree\" m WHERE m.\"FamilyID\" = f.\"FamilyID\" \
                      AND m.\"ValidityTo\" IS NULL AND ",
-                )
-                .with(all)
-                .with_sql(")"),
-            );
+                all,
+            ));
         }
         if let Some(all) = Fragment::all(location) {
-            preds.push(
-                Fragment::sql(
-                    "EXISTS (SELECT 1 FROM \"tblLocations\" l \
+            preds.push(exists(
+                "EXISTS (SELECT 1 FROM \"tblLocations\" l \
                      LEFT JOIN \"tblLocations\" lp ON lp.\"LocationId\" = l.\"ParentLocationId\" \
                      LEFT JOIN \"tblLocations\" lpp ON lpp.\"LocationId\" = lp.\"ParentLocationId\" \
                      LEFT JOIN \"tblLocations\" lppp ON lppp.\"LocationId\" = lpp.\"ParentLocationId\" \
                      WHERE l.\"LocationId\" = f.\"LocationId\" AND ",
-                )
-                .with(all)
-                .with_sql(")"),
-            );
+                all,
+            ));
         }
         Ok(preds)
     }
@@ -518,6 +509,11 @@ impl FamilyFilter {
             .with_sql("))"),
         ))
     }
+}
+
+/// `<head><all>)`: `head` opens an `EXISTS (SELECT …` up to its last `AND `.
+fn exists(head: &str, all: Fragment) -> Fragment {
+    Fragment::sql(head).with(all).with_sql(")")
 }
 
 #[cfg(test)]

@@ -139,10 +139,8 @@ pub async fn families(
     };
     let ids: Vec<IdRow> = Fragment::sql(format!("SELECT f.\"FamilyID\" AS id FROM {from}"))
         .with(where_clause)
-        .with_sql(format!(" ORDER BY {order} LIMIT "))
-        .bind(i32::try_from(window.limit.max(0)).unwrap_or(i32::MAX))
-        .with_sql(" OFFSET ")
-        .bind(i32::try_from(window.offset).unwrap_or(i32::MAX))
+        .with_sql(format!(" ORDER BY {order}"))
+        .limit_offset(window.limit, window.offset)
         .query()
         .load(conn)
         .await?;
@@ -439,10 +437,8 @@ pub async fn family_notifications(
          FROM {from}"
     ))
     .with(where_clause)
-    .with_sql(" ORDER BY s.\"FamilyID\" LIMIT ")
-    .bind(i32::try_from(window.limit.max(0)).unwrap_or(i32::MAX))
-    .with_sql(" OFFSET ")
-    .bind(i32::try_from(window.offset).unwrap_or(i32::MAX))
+    .with_sql(" ORDER BY s.\"FamilyID\"")
+    .limit_offset(window.limit, window.offset)
     .query()
     .load(conn)
     .await?;
