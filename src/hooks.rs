@@ -48,6 +48,17 @@ impl HookError {
 /// Reactions to family writes, run inside the write's transaction.
 #[async_trait]
 pub trait FamilyHooks: Send + Sync {
+    /// Every problem the hooks find in a create's or update's `contribution`, before anything
+    /// is written, so that the mutation reports them together with its own (a wrong approval
+    /// and an unknown language both named). Default: none.
+    async fn check_input(
+        &self,
+        _conn: &mut AsyncPgConnection,
+        _contribution: Option<&serde_json::Value>,
+    ) -> Result<Vec<HookError>, diesel::result::Error> {
+        Ok(Vec::new())
+    }
+
     /// After a family (and its head) was inserted.
     async fn after_create(
         &self,

@@ -203,7 +203,8 @@ async fn open_with_settings(
             .prepare_schema(boot.service.default_language.as_deref())
             .await?;
         let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
-        let settings = runtime::resolve_settings(sources, &pool).await?;
+        let mut settings = runtime::resolve_settings(sources, &pool).await?;
+        runtime::demo_folder_settings(&mut settings);
         Ok::<_, StartError>((pool, settings))
     }
     .await;
@@ -388,8 +389,10 @@ async fn serve_on(
     let pool = db::connect_pool(database.url(), boot.service.pool_size)?;
     let mut settings = runtime::resolve_settings(sources, &pool).await?;
     if args.demo {
-        settings.module.eligible_notification_types =
-            policy_notification::config::EligibleNotificationTypes::all();
+        runtime::apply_demo_settings(&mut settings);
+        runtime::remember_demo(&settings)?;
+    } else {
+        runtime::demo_folder_settings(&mut settings);
     }
     let jwt_secret = runtime::jwt_secret(&settings, args.demo)?;
     let state = runtime::app_state(pool, settings, jwt_secret);

@@ -123,6 +123,47 @@ pub async fn resolve_settings(
     Ok(sources.resolve_with_row(row.as_deref())?)
 }
 
+/// The file `serve --demo` leaves in the embedded data folder, so that later commands on that
+/// folder (`serve`, `send-notifications`, `send-test`) use the demo's settings too (DECISIONS 44).
+pub const DEMO_MARKER: &str = "demo_settings";
+
+/// Records in the data folder that `serve --demo` prepared it (embedded database only).
+pub fn remember_demo(settings: &Settings) -> Result<(), StartError> {
+    if settings.service.database_url.is_some() {
+        return Ok(());
+    }
+    let path = settings.service.data_dir.join(DEMO_MARKER);
+    std::fs::write(
+        &path,
+        "Written by `policy-notification serve --demo`: commands on this data folder enable all \
+         six notification event types, as the demo does. Delete this file to use the configured \
+         event types.\n",
+    )
+    .map_err(|e| StartError::Other(format!("{}: {e}", path.display())))
+}
+
+/// Whether the settings' embedded data folder was prepared by `serve --demo`.
+pub fn demo_folder(settings: &Settings) -> bool {
+    settings.service.database_url.is_none() && settings.service.data_dir.join(DEMO_MARKER).is_file()
+}
+
+/// The demo's settings: every notification event type enabled (with the default text-file
+/// provider, unless others are configured).
+pub fn apply_demo_settings(settings: &mut Settings) {
+    settings.module.eligible_notification_types = crate::config::EligibleNotificationTypes::all();
+}
+
+/// Applies the demo's settings when the data folder was prepared by `serve --demo`, saying so.
+pub fn demo_folder_settings(settings: &mut Settings) {
+    if demo_folder(settings) {
+        apply_demo_settings(settings);
+        tracing::info!(
+            file = %settings.service.data_dir.join(DEMO_MARKER).display(),
+            "data folder prepared by `serve --demo`: all six notification event types enabled, as in the demo"
+        );
+    }
+}
+
 /// The JWT fallback secret: configured, or (with `generate`) read from or written to the data
 /// folder, or, on the embedded database, the one a demo start left in the data folder
 /// (DECISIONS 31).

@@ -208,6 +208,11 @@ async fn embedded_serve_starts_stops_gracefully_and_keeps_data() {
     let (code, output) = server.terminate();
     assert_eq!(code, 0, "graceful exit on SIGTERM:\n{output}");
     assert!(output.contains(&banner), "start-up banner:\n{output}");
+    // No event type is enabled by default: the start says nothing will be sent.
+    assert!(
+        output.contains("no notification event type is enabled"),
+        "a warning at start:\n{output}"
+    );
     assert!(
         !data.join("postgres/postmaster.pid").exists(),
         "PostgreSQL stopped (no postmaster.pid):\n{output}"
@@ -467,6 +472,35 @@ async fn demo_seeds_and_writes_the_messages_due_today_at_start() {
     );
     let (code, output) = server.terminate();
     assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains("data folder prepared by `serve --demo`"),
+        "{output}"
+    );
+    assert!(
+        !output.contains("no notification event type is enabled"),
+        "{output}"
+    );
+
+    // And a plain `send-notifications` on it uses the demo's settings: every event enabled.
+    let out = Command::new(BIN)
+        .args(["send-notifications", "--dry-run", "--data-dir", &data_arg])
+        .current_dir(&work)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("dry run for "), "{stdout}");
+    assert!(
+        !stdout.contains("disabled"),
+        "the demo's event types:\n{stdout}"
+    );
+    assert!(data.join("demo_settings").is_file());
     let _ = fs::remove_dir_all(&work);
 }
 

@@ -249,6 +249,35 @@ async fn the_1_5_frontend_creates_polls_views_updates_and_deletes() {
             .await,
         1
     );
+    // familyNotification shows current rows: the deleted family's row only with showHistory.
+    let (_, body) = e
+        .q(
+            &e.admin,
+            &doc("family_notification", &[("FAMILY_UUID", &uuid)]),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["familyNotification"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "{body}"
+    );
+    let (_, body) = e
+        .q(
+            &e.admin,
+            &format!(
+                "{{ familyNotification(family_Uuid: \"{uuid}\", showHistory: true) {{ totalCount edges {{ node {{ validityTo approvalOfNotification }} }} }} }}"
+            ),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["familyNotification"]["totalCount"], 1,
+        "{body}"
+    );
+    let node = &body["data"]["familyNotification"]["edges"][0]["node"];
+    assert!(node["validityTo"].is_string(), "{body}");
+    assert_eq!(node["approvalOfNotification"], false);
     // The search no longer finds it; the detail page (showHistory) still does.
     let (_, body) = e
         .q(
@@ -365,6 +394,57 @@ async fn bad_input_is_400_or_a_logged_error_and_writes_nothing() {
             .await
             .unwrap();
     assert!(err.contains("languageOfNotification"), "{err}");
+    // Every problem of one mutation is named in its log row, each as an entry of the error list:
+    // a wrong approval, an unknown language and an unknown gender together.
+    let several = doc(
+        "v1_5_create_family",
+        &[("CLIENT_ID", "b-4"), ("CHF", "4"), ("VILLAGE_ID", "6")],
+    )
+    .replace(
+        r#"\"approvalOfNotification\":true"#,
+        r#"\"approvalOfNotification\":\"yes\""#,
+    )
+    .replace(
+        r#"\"languageOfNotification\":\"fr\""#,
+        r#"\"languageOfNotification\":\"zz\""#,
+    )
+    .replace(r#"genderId: "M""#, r#"genderId: "X""#);
+    let (s, body) = e.q(&e.admin, &several).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        e.db.count("SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'b-4'")
+            .await,
+        1
+    );
+    let err =
+        e.db.scalar("SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'b-4'")
+            .await
+            .unwrap();
+    let list: Vec<Value> = serde_json::from_str(&err).unwrap();
+    let details: Vec<&str> = list.iter().filter_map(|e| e["detail"].as_str()).collect();
+    for field in [
+        "headInsuree.genderId:",
+        "approvalOfNotification:",
+        "languageOfNotification:",
+    ] {
+        assert!(
+            details.iter().any(|d| d.starts_with(field)),
+            "{field} in {err}"
+        );
+    }
+    // The frontend reads the same list from mutationLogs.
+    let (_, body) = e
+        .q(&e.admin, &doc("head_journal_poll", &[("CLIENT_ID", "b-4")]))
+        .await;
+    let node = &body["data"]["mutationLogs"]["edges"][0]["node"];
+    assert_eq!(node["status"], 1, "{body}");
+    assert!(
+        node["error"]
+            .as_str()
+            .unwrap()
+            .contains("languageOfNotification"),
+        "{body}"
+    );
     for t in ["tblFamilies", "tblInsuree", "tblFamilySMS"] {
         assert_eq!(
             e.db.count(&format!("SELECT count(*) FROM \"{t}\"")).await,

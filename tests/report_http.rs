@@ -383,6 +383,58 @@ async fn district_restrictions() {
     let r = json_report(&c.app, &clerk1, &[("regionUuid", R1)]).await;
     assert_eq!(chfids(&r), ["100001", "100002", "100003", "100004"]);
     assert_eq!(r["counts"]["all"], 4);
+    // The region report of a restricted user says it covers only their districts.
+    assert_eq!(r["header"]["district"], "TD1 Alpha (your districts)");
+    assert_eq!(r["header"]["districts"], serde_json::json!(["TD1 Alpha"]));
+    let admin = json_report(&c.app, &c.admin, &[("regionUuid", R1)]).await;
+    assert_eq!(admin["header"]["district"], "");
+    assert_eq!(
+        admin["header"]["districts"],
+        serde_json::json!(["TD1 Alpha", "TD2 Beta"])
+    );
+    let (status, body) = c
+        .app
+        .gql_as(
+            &clerk1,
+            &format!("{{ communicationByNotificationReport(regionUuid: \"{R1}\") {{ district districts }} }}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"]["communicationByNotificationReport"]["districts"],
+        serde_json::json!(["TD1 Alpha"]),
+        "{body}"
+    );
+    // Every CSV row names its district.
+    let resp = get(
+        &c.app,
+        Some(&clerk1),
+        &[("regionUuid", R1), ("format", "csv")],
+        &[],
+    )
+    .await;
+    let csv = parse_csv(&resp.text().await.unwrap());
+    assert_eq!(csv[0][0], "District");
+    assert!(
+        csv.len() > 1 && csv[1..].iter().all(|r| r[0] == "TD1 Alpha"),
+        "{csv:?}"
+    );
+    if tool("pdftotext") {
+        let resp = get(&c.app, Some(&clerk1), &[("regionUuid", R1)], &[]).await;
+        let path = std::env::temp_dir().join(format!("report_http_{}.pdf", uuid::Uuid::new_v4()));
+        std::fs::write(&path, resp.bytes().await.unwrap()).unwrap();
+        let text = std::process::Command::new("pdftotext")
+            .args(["-layout", path.to_str().unwrap(), "-"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&text.stdout).to_string();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            text.contains("District: TD1 Alpha (your districts)"),
+            "{text}"
+        );
+        assert!(!text.contains("District: -"), "{text}");
+    }
     let r = json_report(&c.app, &clerk1, &[("districtUuid", D1)]).await;
     assert_eq!(chfids(&r).len(), 4);
     let resp = get(
@@ -400,6 +452,7 @@ async fn district_restrictions() {
         Vec::<String>::new(),
         "no districts, no families"
     );
+    assert_eq!(r["header"]["district"], "none of your districts");
 }
 
 fn tool(name: &str) -> bool {

@@ -140,3 +140,38 @@ pub async fn load_identity(
         None => Ok(None),
     }
 }
+
+/// What `GET /api/core/users/current_user/` tells about an interactive user besides its
+/// identity: names, health facility and whether a password is set.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct UserProfile {
+    /// `tblUsers.LastName`.
+    #[diesel(sql_type = Text)]
+    pub last_name: String,
+    /// `tblUsers.OtherNames`.
+    #[diesel(sql_type = Text)]
+    pub other_names: String,
+    /// `tblUsers.HFID`.
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub health_facility_id: Option<i32>,
+    /// A password is stored (openIMIS marks a user without one with the value `locked`).
+    #[diesel(sql_type = Bool)]
+    pub has_password: bool,
+}
+
+/// The profile of the current `tblUsers` row `user_id`; `None` when it is gone.
+pub async fn profile(
+    conn: &mut AsyncPgConnection,
+    user_id: i32,
+) -> Result<Option<UserProfile>, AuthError> {
+    let rows: Vec<UserProfile> = diesel::sql_query(
+        r#"SELECT u."LastName"::text AS last_name, u."OtherNames"::text AS other_names,
+                  u."HFID" AS health_facility_id,
+                  COALESCE(u."StoredPassword", '') NOT IN ('', 'locked') AS has_password
+           FROM "tblUsers" u WHERE u."UserID" = $1 AND u."ValidityTo" IS NULL"#,
+    )
+    .bind::<Int4, _>(user_id)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next())
+}

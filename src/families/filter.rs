@@ -203,7 +203,8 @@ fn split_lookup<'f>(fields: &'f [Field], rest: &str) -> Option<(&'f Field, &'sta
     None
 }
 
-fn like_pattern(v: &str, prefix: bool) -> String {
+/// A LIKE pattern matching `v` literally, as a prefix or anywhere.
+pub(crate) fn like_pattern(v: &str, prefix: bool) -> String {
     let escaped = v
         .replace('\\', "\\\\")
         .replace('%', "\\%")

@@ -2,6 +2,7 @@
 //! query, the report and the sender.
 
 pub mod filter;
+pub mod locations;
 pub mod mutations;
 pub mod query;
 pub mod rules;

@@ -629,15 +629,23 @@ async fn check_references(
         .collect())
 }
 
-/// Length and reference checks of a create or update, every problem reported together.
+/// Length and reference checks of a create or update and the hooks' checks of its
+/// `contribution`, every problem reported together.
 async fn check_input(
     conn: &mut AsyncPgConnection,
     catalog: &Catalog,
+    hooks: &dyn FamilyHooks,
     what: &str,
     input: &FamilyInput,
 ) -> Result<(), Failure> {
     let mut problems = check_lengths(what, catalog, input);
     problems.extend(check_references(conn, what, input).await?);
+    let from_hooks = hooks.check_input(conn, input.contribution.as_ref()).await?;
+    problems.extend(
+        from_hooks
+            .into_iter()
+            .map(|e| MutationError::detailed(what, e.to_string())),
+    );
     if problems.is_empty() {
         Ok(())
     } else {
@@ -1021,7 +1029,7 @@ pub async fn create_family(
             .head_insuree
             .as_ref()
             .ok_or_else(|| invalid(CREATE, "headInsuree", "is required"))?;
-        check_input(conn, catalog, CREATE, input).await?;
+        check_input(conn, catalog, hooks, CREATE, input).await?;
         require_village(CREATE, input.location_id, &actor.scope)?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {
             return Err(invalid(
@@ -1081,7 +1089,7 @@ pub async fn update_family(
             .uuid
             .as_ref()
             .ok_or_else(|| invalid(UPDATE, "uuid", "is required to update a family"))?;
-        check_input(conn, catalog, UPDATE, input).await?;
+        check_input(conn, catalog, hooks, UPDATE, input).await?;
         let found = lock_visible_families(conn, std::slice::from_ref(uuid), &actor.scope).await?;
         let Some(family) = found.into_iter().next() else {
             return Err(invalid(UPDATE, "uuid", format!("no family {uuid}")));

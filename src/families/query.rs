@@ -10,9 +10,7 @@ use diesel::sql_types::{Array, Int4, Nullable, Timestamptz, Varchar};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use serde_json::Value;
 
-use crate::db::schema::{
-    tbl_confirmation_types, tbl_families, tbl_family_sms, tbl_family_types, tbl_gender, tbl_insuree,
-};
+use crate::db::schema::{tbl_families, tbl_family_sms, tbl_insuree};
 use crate::db::sql::{Fragment, Query};
 use crate::families::Scope;
 pub use crate::families::filter::{ArgValue, FamilyFilter, QueryError, notification_mode};
@@ -245,6 +243,91 @@ pub async fn insurees_by_ids(
         .await
 }
 
+/// ORDER BY for `familyMembers`' `orderBy` (the columns of the frontend's member table).
+fn member_order(order_by: &[String]) -> Result<String, QueryError> {
+    let mut parts = Vec::new();
+    for entry in order_by {
+        for item in entry.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (desc, name) = match item.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, item.trim_start_matches('+')),
+            };
+            let column = match snake_case(name).as_str() {
+                "id" => "i.\"InsureeID\"",
+                "uuid" => "i.\"InsureeUUID\"",
+                "chf_id" => "i.\"CHFID\"",
+                "last_name" => "i.\"LastName\"",
+                "other_names" => "i.\"OtherNames\"",
+                "gender" | "gender__code" => "i.\"Gender\"",
+                "dob" => "i.\"DOB\"",
+                "card_issued" => "i.\"CardIssued\"",
+                "head" => "i.\"IsHead\"",
+                "phone" => "i.\"Phone\"",
+                _ => {
+                    return Err(bad(
+                        "orderBy",
+                        format!("cannot order family members by {item:?}"),
+                    ));
+                }
+            };
+            parts.push(format!(
+                "{column} {}",
+                if desc {
+                    "DESC NULLS LAST"
+                } else {
+                    "ASC NULLS FIRST"
+                }
+            ));
+        }
+    }
+    // openIMIS's own order comes after the asked one: the head first, then by date of birth.
+    parts.push("i.\"IsHead\" DESC, i.\"DOB\" ASC NULLS LAST, i.\"InsureeID\"".into());
+    Ok(parts.join(", "))
+}
+
+/// The current members of the current family `family_uuid`, when the user may see that family
+/// (else none: a family outside the scope looks like a missing one).
+pub async fn family_members(
+    conn: &mut AsyncPgConnection,
+    scope: &Scope,
+    family_uuid: &str,
+    order_by: &[String],
+    window: Window,
+) -> Result<Page<InsureeRow>, QueryError> {
+    let order = member_order(order_by)?;
+    let mut preds = vec![
+        Fragment::sql("lower(f.\"FamilyUUID\") = lower(")
+            .bind(family_uuid)
+            .with_sql(")"),
+        Fragment::sql("f.\"ValidityTo\" IS NULL AND i.\"ValidityTo\" IS NULL"),
+    ];
+    preds.extend(scope.families("f"));
+    let from = "\"tblInsuree\" i JOIN \"tblFamilies\" f ON f.\"FamilyID\" = i.\"FamilyID\"";
+    let where_clause = Fragment::where_clause(preds);
+    let total = if window.with_total {
+        let row: CountRow = Fragment::sql(format!("SELECT count(*) AS n FROM {from}"))
+            .with(where_clause.clone())
+            .query()
+            .get_result(conn)
+            .await?;
+        Some(row.n)
+    } else {
+        None
+    };
+    let ids: Vec<IdRow> = Fragment::sql(format!("SELECT i.\"InsureeID\" AS id FROM {from}"))
+        .with(where_clause)
+        .with_sql(format!(" ORDER BY {order}"))
+        .limit_offset(window.limit, window.offset)
+        .query()
+        .load(conn)
+        .await?;
+    let ids: Vec<i32> = ids.into_iter().map(|r| r.id).collect();
+    let mut rows = insurees_by_ids(conn, &ids).await?;
+    let pos = |id: i32| ids.iter().position(|x| *x == id).unwrap_or(usize::MAX);
+    rows.sort_by_key(|r| pos(r.insuree_id));
+    Ok(Page { rows, total })
+}
+
 /// A `tblLocations` row.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LocationRow {
@@ -266,6 +349,16 @@ pub struct LocationRow {
     pub validity_to: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Int4>)]
     pub legacy_id: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub male_population: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub female_population: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub other_population: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub families: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub audit_user_id: Option<i32>,
 }
 
 /// Locations by ids together with all their ancestors (up to the region), in one statement.
@@ -281,7 +374,9 @@ pub async fn locations_with_ancestors(
          ) SELECT \"LocationId\" AS location_id, \"LocationUUID\" AS location_uuid, \
            \"LocationCode\" AS location_code, \"LocationName\" AS location_name, \
            \"LocationType\" AS location_type, \"ParentLocationId\" AS parent_location_id, \
-           \"ValidityFrom\" AS validity_from, \"ValidityTo\" AS validity_to, \"LegacyID\" AS legacy_id \
+           \"ValidityFrom\" AS validity_from, \"ValidityTo\" AS validity_to, \"LegacyID\" AS legacy_id, \
+           \"MalePopulation\" AS male_population, \"FemalePopulation\" AS female_population, \
+           \"OtherPopulation\" AS other_population, \"Families\" AS families, \"AuditUserId\" AS audit_user_id \
          FROM chain",
     )
     .bind::<Array<Int4>, _>(ids)
@@ -312,18 +407,22 @@ pub async fn notifications_by_family(
         .await
 }
 
-/// A code list entry (family type, confirmation type, gender).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A reference list entry (gender, family type, confirmation type, relation, profession,
+/// education, identification type); `code` is the key as text (the numeric id of the id-keyed
+/// lists).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct CodeRow {
+    #[diesel(sql_type = Varchar)]
     pub code: String,
+    #[diesel(sql_type = Nullable<Varchar>)]
     pub name: Option<String>,
+    #[diesel(sql_type = Nullable<Int4>)]
     pub sort_order: Option<i32>,
+    #[diesel(sql_type = Nullable<Varchar>)]
     pub alt_language: Option<String>,
 }
 
-type CodeTuple = (String, Option<String>, Option<i32>, Option<String>);
-
-/// Which code list.
+/// Which reference list of the family form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CodeList {
     /// `tblFamilyTypes`.
@@ -332,59 +431,85 @@ pub enum CodeList {
     ConfirmationType,
     /// `tblGender`.
     Gender,
+    /// `tblRelations` (keyed by id).
+    Relation,
+    /// `tblProfessions` (keyed by id).
+    Profession,
+    /// `tblEducations` (keyed by id).
+    Education,
+    /// `tblIdentificationTypes`.
+    IdentificationType,
 }
 
-/// Entries of a code list by codes, in one statement.
+impl CodeList {
+    /// Every list.
+    pub const ALL: [CodeList; 7] = [
+        CodeList::FamilyType,
+        CodeList::ConfirmationType,
+        CodeList::Gender,
+        CodeList::Relation,
+        CodeList::Profession,
+        CodeList::Education,
+        CodeList::IdentificationType,
+    ];
+
+    /// (table, key column, name column).
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            CodeList::FamilyType => ("tblFamilyTypes", "FamilyTypeCode", "FamilyType"),
+            CodeList::ConfirmationType => (
+                "tblConfirmationTypes",
+                "ConfirmationTypeCode",
+                "ConfirmationType",
+            ),
+            CodeList::Gender => ("tblGender", "Code", "Gender"),
+            CodeList::Relation => ("tblRelations", "RelationId", "Relation"),
+            CodeList::Profession => ("tblProfessions", "ProfessionId", "Profession"),
+            CodeList::Education => ("tblEducations", "EducationId", "Education"),
+            CodeList::IdentificationType => (
+                "tblIdentificationTypes",
+                "IdentificationCode",
+                "IdentificationTypes",
+            ),
+        }
+    }
+
+    fn select(self) -> Fragment {
+        let (table, key, name) = self.columns();
+        Fragment::sql(format!(
+            "SELECT \"{key}\"::varchar AS code, \"{name}\"::varchar AS name, \"SortOrder\" AS sort_order, \
+             \"AltLanguage\"::varchar AS alt_language FROM \"{table}\""
+        ))
+    }
+}
+
+/// Entries of a reference list by codes (ids as text for the id-keyed lists), in one statement.
 pub async fn codes(
     conn: &mut AsyncPgConnection,
     list: CodeList,
     codes: &[String],
 ) -> Result<Vec<CodeRow>, diesel::result::Error> {
-    let rows: Vec<CodeTuple> = match list {
-        CodeList::FamilyType => {
-            use tbl_family_types::dsl as t;
-            t::tbl_family_types
-                .filter(t::family_type_code.eq_any(codes))
-                .select((
-                    t::family_type_code,
-                    t::family_type.nullable(),
-                    t::sort_order,
-                    t::alt_language,
-                ))
-                .load(conn)
-                .await?
-        }
-        CodeList::ConfirmationType => {
-            use tbl_confirmation_types::dsl as t;
-            t::tbl_confirmation_types
-                .filter(t::confirmation_type_code.eq_any(codes))
-                .select((
-                    t::confirmation_type_code,
-                    t::confirmation_type.nullable(),
-                    t::sort_order,
-                    t::alt_language,
-                ))
-                .load(conn)
-                .await?
-        }
-        CodeList::Gender => {
-            use tbl_gender::dsl as t;
-            t::tbl_gender
-                .filter(t::code.eq_any(codes))
-                .select((t::code, t::gender, t::sort_order, t::alt_language))
-                .load(conn)
-                .await?
-        }
-    };
-    Ok(rows
-        .into_iter()
-        .map(|(code, name, sort_order, alt_language)| CodeRow {
-            code,
-            name,
-            sort_order,
-            alt_language,
-        })
-        .collect())
+    let (_, key, _) = list.columns();
+    list.select()
+        .with_sql(format!(" WHERE \"{key}\"::varchar = ANY("))
+        .bind(codes.to_vec())
+        .with_sql(")")
+        .query()
+        .load(conn)
+        .await
+}
+
+/// A whole reference list, in openIMIS's order: by sort order (NULLs last), then key.
+pub async fn code_list(
+    conn: &mut AsyncPgConnection,
+    list: CodeList,
+) -> Result<Vec<CodeRow>, diesel::result::Error> {
+    let (_, key, _) = list.columns();
+    list.select()
+        .with_sql(format!(" ORDER BY \"SortOrder\" NULLS LAST, \"{key}\""))
+        .query()
+        .load(conn)
+        .await
 }
 
 /// The `familyNotification` filters.
@@ -396,6 +521,9 @@ pub struct NotificationFilter {
     pub approval: Option<bool>,
     /// `languageOfNotification`.
     pub language: Option<String>,
+    /// `showHistory`: also the end-dated rows (history, deleted families); without it only the
+    /// current rows of current families.
+    pub show_history: bool,
 }
 
 /// The `familyNotification` page the user may see (DECISIONS 9), ordered by family.
@@ -406,6 +534,11 @@ pub async fn family_notifications(
     window: Window,
 ) -> Result<Page<FamilyNotificationRow>, QueryError> {
     let mut preds: Vec<Fragment> = scope.families("f").into_iter().collect();
+    if !filter.show_history {
+        preds.push(Fragment::sql(
+            "s.\"ValidityTo\" IS NULL AND f.\"ValidityTo\" IS NULL",
+        ));
+    }
     if let Some(u) = &filter.family_uuid {
         preds.push(
             Fragment::sql("lower(f.\"FamilyUUID\") = lower(")
@@ -437,7 +570,7 @@ pub async fn family_notifications(
          FROM {from}"
     ))
     .with(where_clause)
-    .with_sql(" ORDER BY s.\"FamilyID\"")
+    .with_sql(" ORDER BY s.\"FamilyID\", s.\"ValidityFrom\" DESC")
     .limit_offset(window.limit, window.offset)
     .query()
     .load(conn)

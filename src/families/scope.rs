@@ -69,6 +69,34 @@ impl Scope {
         Some(location.with_sql(" = ANY(").bind(ids).with_sql(")"))
     }
 
+    /// Predicate over location alias `l`: the location is visible to the user, as openIMIS
+    /// limits its location lists: the user's districts, every ward and village below them, and a
+    /// region only when every one of its current districts is the user's. `None` when every
+    /// location is visible.
+    pub fn locations(&self, l: &str) -> Option<Fragment> {
+        let ids = self.district_ids()?;
+        Some(
+            Fragment::sql(format!("({l}.\"LocationId\" = ANY("))
+                .bind(ids)
+                .with_sql(format!(") OR {l}.\"ParentLocationId\" = ANY("))
+                .bind(ids)
+                .with_sql(format!(
+                    ") OR EXISTS (SELECT 1 FROM \"tblLocations\" lw \
+                     WHERE lw.\"LocationId\" = {l}.\"ParentLocationId\" AND lw.\"ParentLocationId\" = ANY("
+                ))
+                .bind(ids)
+                .with_sql(format!(
+                    ")) OR ({l}.\"LocationType\" = 'R' AND EXISTS (SELECT 1 FROM \"tblLocations\" ld \
+                     WHERE ld.\"ParentLocationId\" = {l}.\"LocationId\" AND ld.\"ValidityTo\" IS NULL) \
+                     AND NOT EXISTS (SELECT 1 FROM \"tblLocations\" ld \
+                     WHERE ld.\"ParentLocationId\" = {l}.\"LocationId\" AND ld.\"ValidityTo\" IS NULL \
+                     AND NOT ld.\"LocationId\" = ANY("
+                ))
+                .bind(ids)
+                .with_sql("))))"),
+        )
+    }
+
     /// Predicate over family alias `f`: the family lies in the scope; `None` when every family
     /// is visible.
     pub fn families(&self, f: &str) -> Option<Fragment> {

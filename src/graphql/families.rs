@@ -210,7 +210,8 @@ macro_rules! families_query {
                 Ok(Some(p.connection(w, nodes, total)))
             }
 
-            /// Families' notification settings (right 101001, the user's districts).
+            /// Families' notification settings (right 101001, the user's districts): the current
+            /// rows of current families, or with `showHistory` every row.
             #[allow(clippy::too_many_arguments)]
             async fn family_notification(
                 &self,
@@ -223,6 +224,8 @@ macro_rules! families_query {
                 #[graphql(name = "family_Uuid")] family_uuid: Option<String>,
                 approval_of_notification: Option<bool>,
                 language_of_notification: Option<String>,
+                #[graphql(desc = "Also the end-dated rows: history rows and those of deleted families (default: only current rows of current families).")]
+                show_history: Option<bool>,
             ) -> Result<Option<ExtendedConnection<FamilyNotificationGql>>, Error> {
                 let id = require_right(ctx, RIGHT_QUERY)?;
                 let p = Pagination::from_ctx(ctx, first, last, after.as_deref(), before.as_deref(), offset)
@@ -231,6 +234,7 @@ macro_rules! families_query {
                     family_uuid,
                     approval: approval_of_notification,
                     language: language_of_notification,
+                    show_history: show_history.unwrap_or(false),
                 };
                 let scope = Scope::of(id);
                 let mut conn = db_conn(ctx).await?;
@@ -499,6 +503,8 @@ pub struct HeadInsureeGqlInput {
     pub email: Option<String>,
     pub current_address: Option<String>,
     pub geolocation: Option<String>,
+    /// The village's `LocationId`, a plain number: the decoded relay id of a `locations`
+    /// answer (`LocationGQLType:12` → 12).
     pub current_village_id: Option<i32>,
     pub photo_id: Option<i32>,
     pub photo_date: Option<Date>,
@@ -530,6 +536,9 @@ pub struct FamilyFields {
     pub id: Option<i32>,
     pub uuid: Option<String>,
     pub head_insuree: Option<HeadInsureeGqlInput>,
+    /// The family's village, as its `LocationId`: a plain number, the decoded relay id of a
+    /// `locations(type: "V")` answer (`LocationGQLType:12` → 12). Left out on update, the
+    /// family loses its village (full replacement, docs/compatibility.md).
     pub location_id: Option<i32>,
     pub poverty: Option<bool>,
     pub family_type_id: Option<String>,

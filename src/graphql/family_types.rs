@@ -137,11 +137,7 @@ impl Loader<CodeKey> for Batch {
         let mut c = conn(&self.pool).await?;
         let mut out: HashMap<CodeKey, Option<CodeRow>> =
             keys.iter().map(|k| (k.clone(), None)).collect();
-        for list in [
-            CodeList::FamilyType,
-            CodeList::ConfirmationType,
-            CodeList::Gender,
-        ] {
+        for list in CodeList::ALL {
             let codes: Vec<String> = keys
                 .iter()
                 .filter(|k| k.0 == list)
@@ -366,7 +362,8 @@ pub struct FamilyGql {
 /// A family.
 #[Object(name = "FamilyGQLType")]
 impl FamilyGql {
-    /// `FamilyGQLType:<FamilyID>`.
+    /// The relay global id: base64 of `FamilyGQLType:` followed by the `FamilyID` (e.g.
+    /// `RmFtaWx5R1FMVHlwZTox` for family 1).
     async fn id(&self) -> ID {
         ID(global_id("FamilyGQLType", self.row.family_id))
     }
@@ -489,6 +486,22 @@ async fn location(loaders: &Loaders, id: Option<i32>) -> Result<Option<LocationG
     Ok(map.map(|map| LocationGql { id, map }))
 }
 
+/// The locations `ids` (in this order, missing ones skipped) with their ancestors, loaded
+/// through the request's loaders in one statement.
+pub async fn locations_by_ids(loaders: &Loaders, ids: &[i32]) -> Result<Vec<LocationGql>, Error> {
+    let found = loaders
+        .load_many(ids.iter().map(|id| LocationKey(*id)))
+        .await
+        .map_err(|e| load_err(&e))?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let map = found.get(&LocationKey(*id))?.clone()?;
+            Some(LocationGql { id: *id, map })
+        })
+        .collect())
+}
+
 async fn code(
     loaders: &Loaders,
     list: CodeList,
@@ -519,7 +532,9 @@ impl LocationGql {
 /// A location (region, district, ward, village).
 #[Object(name = "LocationGQLType")]
 impl LocationGql {
-    /// `LocationGQLType:<LocationId>`.
+    /// The relay global id: base64 of `LocationGQLType:` followed by the `LocationId` (e.g.
+    /// `TG9jYXRpb25HUUxUeXBlOjE=` for location 1); write the plain `LocationId` where a
+    /// numeric id is asked for (`locationId`, `currentVillageId`).
     async fn id(&self) -> ID {
         ID(global_id("LocationGQLType", self.id))
     }
@@ -563,6 +578,32 @@ impl LocationGql {
     async fn legacy_id(&self) -> Option<i32> {
         self.row().and_then(|r| r.legacy_id)
     }
+
+    async fn male_population(&self) -> Option<i32> {
+        self.row().and_then(|r| r.male_population)
+    }
+
+    async fn female_population(&self) -> Option<i32> {
+        self.row().and_then(|r| r.female_population)
+    }
+
+    async fn other_population(&self) -> Option<i32> {
+        self.row().and_then(|r| r.other_population)
+    }
+
+    /// The number of families recorded on the location row (`tblLocations.Families`).
+    async fn families(&self) -> Option<i32> {
+        self.row().and_then(|r| r.families)
+    }
+
+    async fn audit_user_id(&self) -> Option<i32> {
+        self.row().and_then(|r| r.audit_user_id)
+    }
+
+    /// Locations are not changed through this service: always null.
+    async fn client_mutation_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// `InsureeGQLType`.
@@ -571,10 +612,18 @@ pub struct InsureeGql {
     loaders: Loaders,
 }
 
+impl InsureeGql {
+    /// An insuree row answered with the request's loaders.
+    pub fn new(row: InsureeRow, loaders: Loaders) -> Self {
+        InsureeGql { row, loaders }
+    }
+}
+
 /// An insuree.
 #[Object(name = "InsureeGQLType")]
 impl InsureeGql {
-    /// `InsureeGQLType:<InsureeID>`.
+    /// The relay global id: base64 of `InsureeGQLType:` followed by the `InsureeID` (e.g.
+    /// `SW5zdXJlZUdRTFR5cGU6MQ==` for insuree 1).
     async fn id(&self) -> ID {
         ID(global_id("InsureeGQLType", self.row.insuree_id))
     }
@@ -652,20 +701,40 @@ impl InsureeGql {
         location(&self.loaders, self.row.current_village).await
     }
 
-    async fn type_of_id(&self) -> Option<CodeOnly> {
-        self.row.type_of_id.clone().map(|code| CodeOnly { code })
+    async fn type_of_id(&self) -> Option<IdentificationTypeGql> {
+        let code = self.row.type_of_id.clone()?;
+        Some(IdentificationTypeGql(RefEntry::lazy(
+            &self.loaders,
+            CodeList::IdentificationType,
+            code,
+        )))
     }
 
-    async fn relationship(&self) -> Option<IdOnly> {
-        self.row.relationship.map(|id| IdOnly { id: id.into() })
+    async fn relationship(&self) -> Option<RelationGql> {
+        let id = self.row.relationship?;
+        Some(RelationGql(RefEntry::lazy(
+            &self.loaders,
+            CodeList::Relation,
+            id.to_string(),
+        )))
     }
 
-    async fn education(&self) -> Option<IdOnly> {
-        self.row.education.map(|id| IdOnly { id: id.into() })
+    async fn education(&self) -> Option<EducationGql> {
+        let id = self.row.education?;
+        Some(EducationGql(RefEntry::lazy(
+            &self.loaders,
+            CodeList::Education,
+            id.to_string(),
+        )))
     }
 
-    async fn profession(&self) -> Option<IdOnly> {
-        self.row.profession.map(|id| IdOnly { id: id.into() })
+    async fn profession(&self) -> Option<ProfessionGql> {
+        let id = self.row.profession?;
+        Some(ProfessionGql(RefEntry::lazy(
+            &self.loaders,
+            CodeList::Profession,
+            id.to_string(),
+        )))
     }
 
     /// Photos are not kept by this service: always null.
@@ -725,18 +794,149 @@ impl InsureeGql {
     }
 }
 
-/// A code-list entry known by its code only (`typeOfId`).
-#[derive(SimpleObject)]
-#[graphql(name = "IdentificationTypeGQLType")]
-pub struct CodeOnly {
-    code: String,
+/// A reference-list entry: its key, and its row when already read (a whole list) or the
+/// loaders to read it when one of its other fields is asked (an insuree's `relationship`).
+pub struct RefEntry {
+    list: CodeList,
+    key: String,
+    row: Option<CodeRow>,
+    loaders: Option<Loaders>,
 }
 
-/// A list entry known by its id only (relation, education, profession).
-#[derive(SimpleObject)]
-#[graphql(name = "IdGQLType")]
-pub struct IdOnly {
-    id: i32,
+impl RefEntry {
+    /// An entry read with its list.
+    pub fn read(list: CodeList, row: CodeRow) -> Self {
+        RefEntry {
+            list,
+            key: row.code.clone(),
+            row: Some(row),
+            loaders: None,
+        }
+    }
+
+    fn lazy(loaders: &Loaders, list: CodeList, key: String) -> Self {
+        RefEntry {
+            list,
+            key,
+            row: None,
+            loaders: Some(loaders.clone()),
+        }
+    }
+
+    /// The numeric key of an id-keyed list.
+    fn id(&self) -> i32 {
+        self.key.parse().unwrap_or_default()
+    }
+
+    async fn row(&self) -> Result<Option<CodeRow>, Error> {
+        if let Some(r) = &self.row {
+            return Ok(Some(r.clone()));
+        }
+        let Some(loaders) = &self.loaders else {
+            return Ok(None);
+        };
+        Ok(loaders
+            .load_one(CodeKey(self.list, self.key.clone()))
+            .await
+            .map_err(|e| load_err(&e))?
+            .flatten())
+    }
+
+    async fn name(&self) -> Result<Option<String>, Error> {
+        Ok(self.row().await?.and_then(|r| r.name))
+    }
+
+    async fn sort_order(&self) -> Result<Option<i32>, Error> {
+        Ok(self.row().await?.and_then(|r| r.sort_order))
+    }
+
+    async fn alt_language(&self) -> Result<Option<String>, Error> {
+        Ok(self.row().await?.and_then(|r| r.alt_language))
+    }
+}
+
+/// `RelationGQLType`: a relation to the head of the family (`tblRelations`).
+pub struct RelationGql(pub RefEntry);
+
+/// A relation to the head of the family.
+#[Object(name = "RelationGQLType")]
+impl RelationGql {
+    /// `RelationId`.
+    async fn id(&self) -> i32 {
+        self.0.id()
+    }
+    async fn relation(&self) -> Result<Option<String>, Error> {
+        self.0.name().await
+    }
+    async fn sort_order(&self) -> Result<Option<i32>, Error> {
+        self.0.sort_order().await
+    }
+    async fn alt_language(&self) -> Result<Option<String>, Error> {
+        self.0.alt_language().await
+    }
+}
+
+/// `ProfessionGQLType` (`tblProfessions`).
+pub struct ProfessionGql(pub RefEntry);
+
+/// A profession.
+#[Object(name = "ProfessionGQLType")]
+impl ProfessionGql {
+    /// `ProfessionId`.
+    async fn id(&self) -> i32 {
+        self.0.id()
+    }
+    async fn profession(&self) -> Result<Option<String>, Error> {
+        self.0.name().await
+    }
+    async fn sort_order(&self) -> Result<Option<i32>, Error> {
+        self.0.sort_order().await
+    }
+    async fn alt_language(&self) -> Result<Option<String>, Error> {
+        self.0.alt_language().await
+    }
+}
+
+/// `EducationGQLType` (`tblEducations`).
+pub struct EducationGql(pub RefEntry);
+
+/// A level of education.
+#[Object(name = "EducationGQLType")]
+impl EducationGql {
+    /// `EducationId`.
+    async fn id(&self) -> i32 {
+        self.0.id()
+    }
+    async fn education(&self) -> Result<Option<String>, Error> {
+        self.0.name().await
+    }
+    async fn sort_order(&self) -> Result<Option<i32>, Error> {
+        self.0.sort_order().await
+    }
+    async fn alt_language(&self) -> Result<Option<String>, Error> {
+        self.0.alt_language().await
+    }
+}
+
+/// `IdentificationTypeGQLType` (`tblIdentificationTypes`).
+pub struct IdentificationTypeGql(pub RefEntry);
+
+/// A kind of identity document.
+#[Object(name = "IdentificationTypeGQLType")]
+impl IdentificationTypeGql {
+    /// `IdentificationCode`.
+    async fn code(&self) -> &str {
+        &self.0.key
+    }
+    async fn identification_type(&self) -> Result<Option<String>, Error> {
+        self.0.name().await
+    }
+    async fn alt_language(&self) -> Result<Option<String>, Error> {
+        self.0.alt_language().await
+    }
+    async fn sort_order(&self) -> Result<Option<i32>, Error> {
+        self.0.sort_order().await
+    }
 }
 
 /// `PhotoGQLType` (never resolved: photos are not kept).
@@ -785,7 +985,7 @@ pub struct StatusReasonGql {
 }
 
 /// `GenderGQLType`.
-pub struct GenderGql(CodeRow);
+pub struct GenderGql(pub CodeRow);
 
 /// A gender.
 #[Object(name = "GenderGQLType")]
@@ -805,7 +1005,7 @@ impl GenderGql {
 }
 
 /// `FamilyTypeGQLType`.
-pub struct FamilyTypeGql(CodeRow);
+pub struct FamilyTypeGql(pub CodeRow);
 
 /// A family type.
 #[Object(name = "FamilyTypeGQLType")]
@@ -826,7 +1026,7 @@ impl FamilyTypeGql {
 }
 
 /// `ConfirmationTypeGQLType`.
-pub struct ConfirmationTypeGql(CodeRow);
+pub struct ConfirmationTypeGql(pub CodeRow);
 
 /// A confirmation type.
 #[Object(name = "ConfirmationTypeGQLType")]
@@ -860,7 +1060,8 @@ pub struct FamilyNotificationGql {
 /// A family's notification settings (`tblFamilySMS`).
 #[Object(name = "FamilyNotificationGQLType")]
 impl FamilyNotificationGql {
-    /// `FamilyNotificationGQLType:<FamilyID>`.
+    /// The relay global id: base64 of `FamilyNotificationGQLType:` followed by the family's
+    /// `FamilyID`.
     async fn id(&self) -> ID {
         ID(global_id("FamilyNotificationGQLType", self.row.family_id))
     }
@@ -906,7 +1107,7 @@ pub struct MutationLogGql {
 /// A mutation and its outcome.
 #[Object(name = "MutationLogGQLType")]
 impl MutationLogGql {
-    /// `MutationLogGQLType:<uuid>`.
+    /// The relay global id: base64 of `MutationLogGQLType:` followed by the log row's UUID.
     async fn id(&self) -> ID {
         ID(global_id("MutationLogGQLType", self.row.id))
     }

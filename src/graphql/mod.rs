@@ -6,6 +6,7 @@ pub mod context;
 pub mod core;
 pub mod families;
 pub mod family_types;
+pub mod lookups;
 pub mod notifications;
 pub mod relay;
 pub mod report;
@@ -25,6 +26,7 @@ use crate::db::Pool;
 pub struct QueryRoot(
     core::CoreQuery,
     families::FamilyQuery,
+    lookups::LookupQuery,
     notifications::NotificationQuery,
     report::ReportQuery,
 );

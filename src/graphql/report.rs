@@ -30,7 +30,13 @@ impl ReportQuery {
     async fn communication_by_notification_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The region's `uuid` (as `locations(type: \"R\")` or `userDistricts { parent { uuid } }` answer)."
+        )]
         region_uuid: Option<String>,
+        #[graphql(
+            desc = "The district's `uuid` (as `locations(type: \"D\")` or `userDistricts { uuid }` answer); takes precedence over the region."
+        )]
         district_uuid: Option<String>,
         officer_uuid: Option<String>,
         mode: Option<i32>,
@@ -114,9 +120,14 @@ impl CommunicationByNotificationReport {
     async fn region(&self) -> &str {
         &self.0.header.region
     }
-    /// The district as "code name" (empty for a region report).
+    /// The district as "code name"; for a region report empty when it covers the whole region,
+    /// else the user's districts it covers ("code name, code name (your districts)").
     async fn district(&self) -> &str {
         &self.0.header.district
+    }
+    /// The districts the report covers, as "code name", by code.
+    async fn districts(&self) -> &[String] {
+        &self.0.header.districts
     }
     /// The officer's code, when the report is restricted to one.
     async fn officer_code(&self) -> Option<&str> {

@@ -1,5 +1,6 @@
 //! The HTTP surface: router, shared state, health.
 
+pub mod current_user;
 pub mod error;
 pub mod extract;
 pub mod graphql;

@@ -15,6 +15,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(super::metrics::metrics))
         .route(
+            super::current_user::PATH,
+            get(super::current_user::current_user),
+        )
+        .route(
             super::report_endpoint::PATH,
             get(super::report_endpoint::communication_by_notification_report),
         )

@@ -40,47 +40,62 @@ fn json_type(v: &Value) -> &'static str {
 impl PreferencePatch {
     /// Reads `contribution.PolicyNotification`; absent parts and `null`s are "not given".
     pub fn from_contribution(contribution: Option<&Value>) -> Result<Self, HookError> {
+        let (patch, mut problems) = Self::read(contribution);
+        match problems.is_empty() {
+            true => Ok(patch),
+            false => Err(problems.remove(0)),
+        }
+    }
+
+    /// Reads `contribution.PolicyNotification` as far as it can: the fields that are right and
+    /// every problem found (both a wrong approval and a wrong language, not only the first).
+    pub fn read(contribution: Option<&Value>) -> (Self, Vec<HookError>) {
         let section = match contribution {
-            None | Some(Value::Null) => return Ok(Self::default()),
+            None | Some(Value::Null) => return (Self::default(), Vec::new()),
             Some(Value::Object(map)) => map.get(CONTRIBUTION_KEY),
             Some(other) => {
-                return Err(HookError::invalid(
+                let e = HookError::invalid(
                     "contribution",
                     format!("has to be a JSON object, not {}", json_type(other)),
-                ));
+                );
+                return (Self::default(), vec![e]);
             }
         };
         let fields = match section {
-            None | Some(Value::Null) => return Ok(Self::default()),
+            None | Some(Value::Null) => return (Self::default(), Vec::new()),
             Some(Value::Object(map)) => map,
             Some(other) => {
-                return Err(HookError::invalid(
+                let e = HookError::invalid(
                     format!("contribution.{CONTRIBUTION_KEY}"),
                     format!("has to be a JSON object, not {}", json_type(other)),
-                ));
+                );
+                return (Self::default(), vec![e]);
             }
         };
+        let mut problems = Vec::new();
         let approval = match fields.get(APPROVAL_FIELD) {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(*b),
             Some(other) => {
-                return Err(HookError::invalid(
+                problems.push(HookError::invalid(
                     APPROVAL_FIELD,
                     format!("has to be a boolean, not {}", json_type(other)),
                 ));
+                None
             }
         };
         let language = match fields.get(LANGUAGE_FIELD) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                return Err(HookError::invalid(
+                problems.push(HookError::invalid(
                     LANGUAGE_FIELD,
                     format!("has to be a language code, not {}", json_type(other)),
                 ));
+                None
             }
         };
-        Ok(PreferencePatch { approval, language })
+        (PreferencePatch { approval, language }, problems)
     }
 }
 
@@ -218,6 +233,22 @@ impl PreferenceHooks {
 
 #[async_trait]
 impl FamilyHooks for PreferenceHooks {
+    async fn check_input(
+        &self,
+        conn: &mut AsyncPgConnection,
+        contribution: Option<&Value>,
+    ) -> Result<Vec<HookError>, diesel::result::Error> {
+        let (patch, mut problems) = PreferencePatch::read(contribution);
+        if let Some(code) = &patch.language {
+            match Self::check_language(conn, code).await {
+                Ok(()) => {}
+                Err(HookError::Db(e)) => return Err(e),
+                Err(invalid) => problems.push(invalid),
+            }
+        }
+        Ok(problems)
+    }
+
     async fn after_create(
         &self,
         conn: &mut AsyncPgConnection,
@@ -287,6 +318,9 @@ mod tests {
         let c = json!({"PolicyNotification": {"languageOfNotification": 3}});
         let e = PreferencePatch::from_contribution(Some(&c)).unwrap_err();
         assert!(e.to_string().starts_with("languageOfNotification:"), "{e}");
+        let c = json!({"PolicyNotification": {"approvalOfNotification": 1, "languageOfNotification": 3}});
+        let (_, problems) = PreferencePatch::read(Some(&c));
+        assert_eq!(problems.len(), 2, "both named: {problems:?}");
         let c = json!({"PolicyNotification": []});
         let e = PreferencePatch::from_contribution(Some(&c)).unwrap_err();
         assert!(

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use tokio::sync::watch;
 
+use super::events::EventType;
 use super::sender::{Sender, SweepOptions};
 use crate::config::TriggerHours;
 
@@ -40,7 +41,20 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
     sweep_at_start: bool,
 ) {
-    tracing::info!(hours = %hours, timezone = %tz.name(), "notification scheduler started");
+    let types = &sender.settings().module.eligible_notification_types;
+    let enabled: Vec<&str> = EventType::ALL
+        .into_iter()
+        .filter(|e| e.enabled(types))
+        .map(EventType::name)
+        .collect();
+    tracing::info!(hours = %hours, timezone = %tz.name(), events = %enabled.join(","), "notification scheduler started");
+    if enabled.is_empty() {
+        tracing::warn!(
+            "no notification event type is enabled (policy_notification.eligible_notification_types): \
+             the scheduler will never send a message; enable at least one event type, or start with \
+             `serve --demo` for a demonstration"
+        );
+    }
     // The gauge and the warning from the start, not only after the first sweep.
     if let Err(e) = sender.check_unknown_outcomes().await {
         tracing::warn!(error = %e, "unknown notification outcomes not counted");

@@ -269,6 +269,11 @@ impl Drop for AbortOnDrop {
 }
 
 impl Sender {
+    /// The settings the sender runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// Loads and checks templates and providers (a start-up error when unusable).
     pub fn new(pool: Pool, settings: Arc<Settings>) -> Result<Self, SenderError> {
         let catalogs = Catalogs::load(

@@ -161,8 +161,12 @@ pub struct ReportHeader {
     pub title: String,
     /// The region as "code name".
     pub region: String,
-    /// The district as "code name", or empty for a region report.
+    /// The district as "code name"; for a region report empty when it covers every district
+    /// of the region, else the user's districts it covers ("code name, code name (your
+    /// districts)").
     pub district: String,
+    /// The districts the report covers, as "code name", by code.
+    pub districts: Vec<String>,
     /// The officer, when the report is restricted to one.
     pub officer: Option<OfficerInfo>,
     /// The mode number, 0–4.
@@ -688,6 +692,30 @@ async fn district_of(
         .and_then(|r| Uuid::parse_str(r.uuid.trim()).ok()))
 }
 
+#[derive(QueryableByName)]
+struct LabelRow {
+    #[diesel(sql_type = Text)]
+    label: String,
+}
+
+/// The labels of the current districts `d` that `area` (a predicate over `d`) selects, by code.
+async fn covered_districts(
+    conn: &mut crate::db::Conn,
+    area: &Fragment,
+) -> Result<Vec<String>, ReportError> {
+    let rows: Vec<LabelRow> = Fragment::sql(format!(
+        "SELECT {} AS label FROM \"tblLocations\" d WHERE d.\"LocationType\" = 'D' \
+         AND d.\"ValidityTo\" IS NULL AND ",
+        LABEL_SQL.replace("l.", "d.")
+    ))
+    .with(area.clone())
+    .with_sql(" ORDER BY d.\"LocationCode\", d.\"LocationId\"")
+    .query()
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.label).collect())
+}
+
 /// The answer for a location a restricted user may not see, whether it exists or not.
 fn hidden(uuid: Uuid) -> ReportError {
     ReportError::Forbidden(format!("no location with UUID {uuid} in your districts"))
@@ -791,6 +819,18 @@ pub async fn prepare(
     if let Some(visible) = scope.district(Fragment::sql("d.\"LocationId\"")) {
         location_sql.push_sql(" AND ").push(visible);
     }
+    // The districts covered; a restricted user's region report names them (it covers only
+    // the user's districts of the region, not the whole region).
+    let districts = covered_districts(&mut conn, &location_sql).await?;
+    let district_label = if district.is_none() && scope.district_ids().is_some() {
+        if districts.is_empty() {
+            "none of your districts".to_string()
+        } else {
+            format!("{} (your districts)", districts.join(", "))
+        }
+    } else {
+        district_label
+    };
     if let Some(sub) = query.sub_location {
         let (uuid, kind, alias) = match sub {
             SubLocation::Municipality(u) => (u, "W", "m"),
@@ -958,6 +998,7 @@ pub async fn prepare(
         title: TITLE.to_string(),
         region: region_label,
         district: district_label,
+        districts,
         officer: officer.map(|o| OfficerInfo {
             code: o.code,
             name: o.name,
