@@ -624,8 +624,8 @@ async fn demo_logins_verify_with_the_openimis_scheme() {
         pretty_assertions::assert_eq!(
             (officer.as_str(), clerk.as_str()),
             (
-                "101001,101002,101003,101004,131224",
-                "101001,101002,101003,101004"
+                "101001,101002,101003,101004,101101,131224",
+                "101001,101002,101003,101004,101101"
             ),
             "(officer, clerk) rights"
         );

@@ -60,10 +60,11 @@ const ADMIN_RIGHTS: &[i32] = &[
     131220, 131221, 131222, 131223, 131224, 131301, 131302, 131303, 131304, 131401,
 ];
 
-/// The enrolment officer's rights: the family rights and the report right.
-const OFFICER_RIGHTS: &[i32] = &[101001, 101002, 101003, 101004, 131224];
-/// The clerk's rights: the family rights, no report.
-const CLERK_RIGHTS: &[i32] = &[101001, 101002, 101003, 101004];
+/// The enrolment officer's rights: the family rights, insuree search (which the family screens'
+/// `familyMembers` and `insureeGenders` ask for) and the report right.
+const OFFICER_RIGHTS: &[i32] = &[101001, 101002, 101003, 101004, 101101, 131224];
+/// The clerk's rights: the family rights and insuree search, no report.
+const CLERK_RIGHTS: &[i32] = &[101001, 101002, 101003, 101004, 101101];
 
 fn roles() -> [(i32, &'static str, &'static str, &'static [i32]); 3] {
     [
