@@ -50,7 +50,8 @@ impl HookError {
 pub trait FamilyHooks: Send + Sync {
     /// Every problem the hooks find in a create's or update's `contribution`, before anything
     /// is written, so that the mutation reports them together with its own (a wrong approval
-    /// and an unknown language both named). Default: none.
+    /// and an unknown language both named). The family mutations call it before writing, so
+    /// `after_create` and `after_update` may take its checks as passed. Default: none.
     async fn check_input(
         &self,
         _conn: &mut AsyncPgConnection,

@@ -27,6 +27,9 @@ const LOGIN_FIELDS: [&str; 5] = [
 /// Fields any caller may read: an anonymous caller gets the public data (languages) or nothing
 /// (its own mutation logs); a bad token is refused (401).
 const PUBLIC_READS: [&str; 2] = ["languages", "mutationLogs"];
+/// Fields any logged-in user may read, as in openIMIS (scoped to the user's districts,
+/// DECISIONS 45): refused without a token, answered without a right.
+const LOGGED_IN_READS: [&str; 3] = ["locations", "locationsStr", "userDistricts"];
 
 struct Schema {
     /// Root fields: (operation, name, arguments text, selection text).
@@ -201,8 +204,10 @@ async fn every_root_field_refuses_callers_without_a_token_or_a_right() {
                 failures.push(format!("{doc}: the generated document is invalid: {body}"));
                 continue;
             }
+            let logged_in = LOGGED_IN_READS.contains(&name.as_str());
             let must_refuse = match who {
-                "no token" | "no right" => !open && !public,
+                "no token" => !open && !public,
+                "no right" => !open && !public && !logged_in,
                 _ => !open,
             };
             if must_refuse && !refused(&db, name, status, &body).await {
@@ -234,6 +239,17 @@ async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
             status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
             "report as {who}: {status}"
         );
+        // Who is logged in: any logged-in user, never without a valid token.
+        let mut req = app.client.get(app.url("/api/core/users/current_user/"));
+        if let Some(t) = &token {
+            req = req.bearer_auth(t);
+        }
+        let status = req.send().await.unwrap().status();
+        let expected = match who {
+            "no right" => StatusCode::OK,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        assert_eq!(status, expected, "current_user as {who}");
         // /metrics is open only on its own listener or with its token.
         let mut req = app.client.get(app.url("/metrics"));
         if let Some(t) = &token {
@@ -256,7 +272,7 @@ async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
 async fn fields_refuse_things_of_another_district() {
     let db = TestDb::new().await;
     db.exec(include_str!("fixtures/families_base.sql")).await;
-    let rights = [101001, 101002, 101003, 101004, 131224];
+    let rights = [101001, 101002, 101003, 101004, 101101, 131224];
     fixtures::user(&db, "admin", "pw", &rights, &[], true).await;
     fixtures::user(&db, "officer1", "pw", &rights, &[2], false).await;
     let app = TestApp::spawn(&db).await;
@@ -295,6 +311,9 @@ async fn fields_refuse_things_of_another_district() {
         format!("{{ families(uuid: \"{family}\") {{ totalCount }} }}"),
         "{ families(headInsuree_ChfId: \"555000111\") { totalCount } }".to_string(),
         format!("{{ familyNotification(family_Uuid: \"{family}\") {{ totalCount }} }}"),
+        format!("{{ familyMembers(familyUuid: \"{family}\") {{ totalCount }} }}"),
+        "{ locations(uuid: \"00000000-0000-0000-0000-0000000000d2\") { totalCount } }".to_string(),
+        "{ locationsStr(str: \"D2\", type: \"D\") { totalCount } }".to_string(),
     ];
     for q in &empty_reads {
         let (s, b) = app.gql_as(&officer, q).await;

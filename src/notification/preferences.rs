@@ -159,16 +159,14 @@ impl PreferenceHooks {
     }
 
     /// Writes the family's current row: the patch over the existing current row, or over the
-    /// defaults when there is none (an end-dated row is replaced).
+    /// defaults when there is none (an end-dated row is replaced). The patch's language was
+    /// checked by `check_input`, which the family mutations run before writing.
     async fn upsert(
         &self,
         conn: &mut AsyncPgConnection,
         family_id: i32,
         patch: &PreferencePatch,
     ) -> Result<(), HookError> {
-        if let Some(code) = &patch.language {
-            Self::check_language(conn, code).await?;
-        }
         let existing: Option<(bool, String)> = tbl_family_sms::table
             .filter(tbl_family_sms::family_id.eq(family_id))
             .filter(tbl_family_sms::validity_to.is_null())
