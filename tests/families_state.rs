@@ -111,7 +111,9 @@ async fn same_as_exact(
     for (token, scope) in users {
         for mode in 0..=4 {
             for location in [None, Some((D1, 1)), Some((D2, 1)), Some((R1, 0))] {
-                for (first, offset) in [(5, 0), (4, 3)] {
+                // the first page, or a later one, in turn
+                let windows: &[(i32, i32)] = if mode % 2 == 0 { &[(5, 0)] } else { &[(4, 3)] };
+                for &(first, offset) in windows {
                     let (_, body) = app.gql_as(token, &doc(mode, location, first, offset)).await;
                     let served = answer(&body);
                     let expected = exact(&mut conn, mode, location, scope, first, offset).await;
