@@ -125,9 +125,14 @@ pub async fn families(
     let mut preds = filter.predicates()?;
     preds.extend(scope.families("f"));
     let (order, head, loc) = order_clause(&filter.order_by)?;
-    let (total, ids) = match StateShape::of(filter, scope)? {
+    let ordered = order == STATE_ORDER;
+    // the state answers the total, and the page in its own order; nothing to ask it otherwise
+    let shape = match StateShape::of(filter, scope)? {
+        Some(shape) if ordered || window.with_total => Some(shape),
+        _ => None,
+    };
+    let (total, ids) = match shape {
         Some(shape) => {
-            let ordered = order == STATE_ORDER;
             let (total, ids) = shape.run(conn, window, ordered).await?;
             if ordered {
                 (total, ids)
