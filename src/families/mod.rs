@@ -7,5 +7,6 @@ pub mod mutations;
 pub mod query;
 pub mod rules;
 pub mod scope;
+pub mod state;
 
 pub use scope::Scope;

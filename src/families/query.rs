@@ -14,6 +14,7 @@ use crate::db::schema::{tbl_families, tbl_family_sms, tbl_insuree};
 use crate::db::sql::{Fragment, Query};
 use crate::families::Scope;
 pub use crate::families::filter::{ArgValue, FamilyFilter, QueryError, notification_mode};
+use crate::families::state::{STATE_ORDER, StateShape};
 use crate::paging::{Page, Window, snake_case};
 
 fn bad(argument: impl Into<String>, message: impl Into<String>) -> QueryError {
@@ -108,8 +109,11 @@ pub struct FamilyRow {
     pub json_ext: Option<Value>,
 }
 
-/// The families page the user may see: one statement for the ids, one for the rows, one for
-/// the total when asked.
+/// The families page the user may see. The common shapes (a mode, the district scope,
+/// `parentLocation` at region or district level, nothing else) are answered from the state the
+/// database maintains (DECISIONS 38, [`crate::families::state`]): the exact total and the page's
+/// ids in one prepared statement. Every other filter: the exact count (when asked), then the
+/// page's ids. Then the family rows of the page, in one statement.
 pub async fn families(
     conn: &mut AsyncPgConnection,
     scope: &Scope,
@@ -118,8 +122,57 @@ pub async fn families(
 ) -> Result<Page<FamilyRow>, QueryError> {
     let mut preds = filter.predicates()?;
     preds.extend(scope.families("f"));
-    let where_clause = Fragment::where_clause(preds);
     let (order, head, loc) = order_clause(&filter.order_by)?;
+    let ordered = order == STATE_ORDER;
+    // the state answers the total, and the page in its own order; nothing to ask it otherwise
+    let shape = match StateShape::of(filter, scope)? {
+        Some(shape) if ordered || window.with_total => Some(shape),
+        _ => None,
+    };
+    let (total, ids) = match shape {
+        Some(shape) => {
+            let (total, ids) = shape.run(conn, window, ordered).await?;
+            if ordered {
+                (total, ids)
+            } else {
+                let w = Window {
+                    with_total: false,
+                    ..window
+                };
+                (total, page_ids(conn, preds, &order, head, loc, w).await?)
+            }
+        }
+        None => {
+            let total = if window.with_total {
+                let q = Fragment::sql("SELECT count(*) AS n FROM \"tblFamilies\" f")
+                    .with(Fragment::where_clause(preds.clone()))
+                    .query();
+                Some(count_serially(conn, q).await?)
+            } else {
+                None
+            };
+            (
+                total,
+                page_ids(conn, preds, &order, head, loc, window).await?,
+            )
+        }
+    };
+    let rows = families_by_ids(conn, &ids).await?;
+    Ok(Page { rows, total })
+}
+
+/// The ids of the page (the exact query: every predicate over `tblFamilies`).
+async fn page_ids(
+    conn: &mut AsyncPgConnection,
+    preds: Vec<Fragment>,
+    order: &str,
+    head: bool,
+    loc: bool,
+    window: Window,
+) -> Result<Vec<i32>, QueryError> {
+    if window.limit <= 0 {
+        return Ok(Vec::new());
+    }
     let mut from = "\"tblFamilies\" f".to_string();
     if head {
         from.push_str(" LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\"");
@@ -127,24 +180,14 @@ pub async fn families(
     if loc {
         from.push_str(" LEFT JOIN \"tblLocations\" l ON l.\"LocationId\" = f.\"LocationId\"");
     }
-    let total = if window.with_total {
-        let q = Fragment::sql("SELECT count(*) AS n FROM \"tblFamilies\" f")
-            .with(where_clause.clone())
-            .query();
-        Some(count_serially(conn, q).await?)
-    } else {
-        None
-    };
     let ids: Vec<IdRow> = Fragment::sql(format!("SELECT f.\"FamilyID\" AS id FROM {from}"))
-        .with(where_clause)
+        .with(Fragment::where_clause(preds))
         .with_sql(format!(" ORDER BY {order}"))
         .limit_offset(window.limit, window.offset)
         .query()
         .load(conn)
         .await?;
-    let ids: Vec<i32> = ids.into_iter().map(|r| r.id).collect();
-    let rows = families_by_ids(conn, &ids).await?;
-    Ok(Page { rows, total })
+    Ok(ids.into_iter().map(|r| r.id).collect())
 }
 
 /// Runs a `SELECT count(*) AS n` without parallel workers, in a transaction of its own.
@@ -366,11 +409,17 @@ pub async fn locations_with_ancestors(
     conn: &mut AsyncPgConnection,
     ids: &[i32],
 ) -> Result<Vec<LocationRow>, diesel::result::Error> {
-    diesel::sql_query(
+    // Named columns (not `*`): the statement is prepared once per connection, and a column
+    // openIMIS adds later must not change what it returns.
+    crate::db::prepared::cached(diesel::sql_query(
         "WITH RECURSIVE chain AS ( \
-           SELECT * FROM \"tblLocations\" WHERE \"LocationId\" = ANY($1) \
+           SELECT l.\"LocationId\", l.\"LocationUUID\", l.\"LocationCode\", l.\"LocationName\", \
+             l.\"LocationType\", l.\"ParentLocationId\", l.\"ValidityFrom\", l.\"ValidityTo\", l.\"LegacyID\" \
+           FROM \"tblLocations\" l WHERE l.\"LocationId\" = ANY($1) \
            UNION \
-           SELECT p.* FROM \"tblLocations\" p JOIN chain c ON p.\"LocationId\" = c.\"ParentLocationId\" \
+           SELECT p.\"LocationId\", p.\"LocationUUID\", p.\"LocationCode\", p.\"LocationName\", \
+             p.\"LocationType\", p.\"ParentLocationId\", p.\"ValidityFrom\", p.\"ValidityTo\", p.\"LegacyID\" \
+           FROM \"tblLocations\" p JOIN chain c ON p.\"LocationId\" = c.\"ParentLocationId\" \
          ) SELECT \"LocationId\" AS location_id, \"LocationUUID\" AS location_uuid, \
            \"LocationCode\" AS location_code, \"LocationName\" AS location_name, \
            \"LocationType\" AS location_type, \"ParentLocationId\" AS parent_location_id, \
@@ -379,7 +428,7 @@ pub async fn locations_with_ancestors(
            \"OtherPopulation\" AS other_population, \"Families\" AS families, \"AuditUserId\" AS audit_user_id \
          FROM chain",
     )
-    .bind::<Array<Int4>, _>(ids)
+    .bind::<Array<Int4>, _>(ids))
     .load(conn)
     .await
 }
