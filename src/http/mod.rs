@@ -1,5 +1,7 @@
 //! The HTTP surface: router, shared state, health.
 
+pub mod assets;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod graphql;
