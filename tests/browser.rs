@@ -7,10 +7,10 @@
 //! that tests/dashboard_http.rs and tests/api_graphql.rs check on every ground; here only the
 //! browser side is tested, which does not depend on the database's era.
 
-mod sender_common;
-mod support;
 #[path = "support/browser.rs"]
 mod browser;
+mod sender_common;
+mod support;
 
 use browser::{Browser, screenshot_dir};
 use policy_notification::notification::sender::SweepOptions;
@@ -56,7 +56,12 @@ async fn graphiql_runs_a_query_offline() {
     // Everything came from the service: its own scripts, and nothing from anywhere else.
     let outside = b.requests_outside(&app.addr.to_string());
     assert!(outside.is_empty(), "requests left 127.0.0.1: {outside:?}");
-    for asset in ["react-18.3.1", "react-dom-18.3.1", "graphiql-4.1.2.min.js", "graphiql-4.1.2.min.css"] {
+    for asset in [
+        "react-18.3.1",
+        "react-dom-18.3.1",
+        "graphiql-4.1.2.min.js",
+        "graphiql-4.1.2.min.css",
+    ] {
         assert!(
             b.requests.iter().any(|u| u.contains(asset)),
             "the page did not load {asset}: {:?}",
@@ -92,7 +97,10 @@ async fn an_operator_reads_todays_sends_and_settles_an_unknown_outcome() {
         .await
         .unwrap();
     let toml = text_toml(&texts.0);
-    let demo = sender(&db, settings(&toml)).sweep(SweepOptions::default()).await.unwrap();
+    let demo = sender(&db, settings(&toml))
+        .sweep(SweepOptions::default())
+        .await
+        .unwrap();
     let sent = demo.total("sent");
     assert!(sent > 0, "the demo sweep sent nothing: {:?}", demo.counts);
 
@@ -102,8 +110,11 @@ async fn an_operator_reads_todays_sends_and_settles_an_unknown_outcome() {
 
     // Anonymous: the login form.
     b.goto(&base).await;
-    b.wait_for("document.querySelector('#login') !== null", "the login form")
-        .await;
+    b.wait_for(
+        "document.querySelector('#login') !== null",
+        "the login form",
+    )
+    .await;
     b.fill("#username", "operator").await;
     b.fill("#password", "Secret1!").await;
     b.click("#login").await;
@@ -114,8 +125,16 @@ async fn an_operator_reads_todays_sends_and_settles_an_unknown_outcome() {
         )
         .await;
     assert_eq!(shown, json!(sent.to_string()), "today's sent messages");
-    assert_eq!(b.eval("document.querySelector('#today-unknown').textContent").await, json!("1"));
-    assert_eq!(b.eval("document.querySelector('#unknown-count').textContent").await, json!("1"));
+    assert_eq!(
+        b.eval("document.querySelector('#today-unknown').textContent")
+            .await,
+        json!("1")
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#unknown-count').textContent")
+            .await,
+        json!("1")
+    );
     // The sweeps: the demo's (newest) first, with its count of sent messages.
     let sweep_row = b
         .eval("Array.from(document.querySelectorAll('#sweeps-table tbody tr')[0].cells).map(c => c.textContent)")
@@ -144,7 +163,11 @@ async fn an_operator_reads_todays_sends_and_settles_an_unknown_outcome() {
         )
         .await;
     assert_eq!(notice, json!(format!("Attempt {attempt} marked as sent.")));
-    assert_eq!(b.eval("document.querySelector('#unknown-count').textContent").await, json!("0"));
+    assert_eq!(
+        b.eval("document.querySelector('#unknown-count').textContent")
+            .await,
+        json!("0")
+    );
     assert_eq!(
         db.count(&format!(
             "SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE id = {attempt} AND \"Status\" = 1"
@@ -164,12 +187,19 @@ async fn an_operator_reads_todays_sends_and_settles_an_unknown_outcome() {
     // On a phone: one column, nothing wider than the screen.
     b.viewport(390, 844, true).await;
     b.goto(&base).await;
-    b.wait_for("document.querySelector('#today-sent') !== null", "the dashboard on a phone")
-        .await;
+    b.wait_for(
+        "document.querySelector('#today-sent') !== null",
+        "the dashboard on a phone",
+    )
+    .await;
     let overflow = b
         .eval("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         .await;
-    assert_eq!(overflow, json!(0), "the page is wider than a phone's screen");
+    assert_eq!(
+        overflow,
+        json!(0),
+        "the page is wider than a phone's screen"
+    );
     let phone = dir.join("dashboard-phone.png");
     b.screenshot(&phone).await;
     eprintln!("screenshot: {}", phone.display());

@@ -118,7 +118,10 @@ async fn anonymous_and_unprivileged_callers_are_refused() {
     }
     let (status, body) = get(&app, &format!("{BASE}nothing.json"), Some(&clerk)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert!(body.contains("messages.json"), "the error lists the figures: {body}");
+    assert!(
+        body.contains("messages.json"),
+        "the error lists the figures: {body}"
+    );
 }
 
 #[tokio::test]
@@ -148,10 +151,19 @@ async fn the_login_sets_a_strict_http_only_session_and_is_throttled() {
     let cookie = set.split(';').next().unwrap().to_string();
     let (status, page) = get(&app, BASE, Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("Log out") && page.contains("id=\"messages\""), "{page}");
+    assert!(
+        page.contains("Log out") && page.contains("id=\"messages\""),
+        "{page}"
+    );
 
     // Logging out needs the CSRF token too, and ends the session cookie.
-    let resp = post_form(&app, &format!("{BASE}logout"), &[("csrf", "x")], Some(&cookie)).await;
+    let resp = post_form(
+        &app,
+        &format!("{BASE}logout"),
+        &[("csrf", "x")],
+        Some(&cookie),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let resp = post_form(
         &app,
@@ -161,7 +173,12 @@ async fn the_login_sets_a_strict_http_only_session_and_is_throttled() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert!(resp.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        resp.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
 
     // Wrong passwords: refused, then slowed down as the API's login is (a wait, Retry-After),
     // and during the wait even the right password is turned away.
@@ -227,7 +244,15 @@ async fn the_figures_as_json_after_a_sweep_within_the_viewers_districts() {
 
     let app = TestApp::spawn_with(&db, &toml).await;
     fixtures::user(&db, "admin", "Secret1!", &[], &[], true).await;
-    fixtures::user(&db, "north", "Secret1!", &[131224], &[north.district], false).await;
+    fixtures::user(
+        &db,
+        "north",
+        "Secret1!",
+        &[131224],
+        &[north.district],
+        false,
+    )
+    .await;
     let admin = app.login("admin", "Secret1!").await;
     let north_user = session(&app, "north", "Secret1!").await;
 
@@ -296,7 +321,11 @@ async fn settling_needs_the_csrf_token_and_a_visible_family() {
     .await;
     let toml = format!("{ALL_EVENTS}\n{}", fake.provider_toml(1));
     let s = sender(&db, settings(&toml));
-    policy(&db, &Pol::new(1, 1, 1, s.today() - chrono::Duration::days(1))).await;
+    policy(
+        &db,
+        &Pol::new(1, 1, 1, s.today() - chrono::Duration::days(1)),
+    )
+    .await;
     let r = s.sweep(SweepOptions::default()).await.unwrap();
     assert_eq!(r.total("unknown"), 1);
     let attempt = db
@@ -304,8 +333,24 @@ async fn settling_needs_the_csrf_token_and_a_visible_family() {
         .await;
 
     let app = TestApp::spawn_with(&db, &toml).await;
-    fixtures::user(&db, "north", "Secret1!", &[131224], &[north.district], false).await;
-    fixtures::user(&db, "south", "Secret1!", &[131224], &[south.district], false).await;
+    fixtures::user(
+        &db,
+        "north",
+        "Secret1!",
+        &[131224],
+        &[north.district],
+        false,
+    )
+    .await;
+    fixtures::user(
+        &db,
+        "south",
+        "Secret1!",
+        &[131224],
+        &[south.district],
+        false,
+    )
+    .await;
     let north_user = session(&app, "north", "Secret1!").await;
     let south_user = session(&app, "south", "Secret1!").await;
     let status_of = || async {
@@ -334,11 +379,17 @@ async fn settling_needs_the_csrf_token_and_a_visible_family() {
     };
 
     let (_, page) = get(&app, BASE, Some(&north_user)).await;
-    assert!(page.contains(&format!("id=\"mark-sent-{attempt}\"")), "{page}");
+    assert!(
+        page.contains(&format!("id=\"mark-sent-{attempt}\"")),
+        "{page}"
+    );
     let north_csrf = csrf_of(&page);
     // Without the token, or with another session's: refused, nothing changed.
     let (_, south_page) = get(&app, BASE, Some(&south_user)).await;
-    assert!(!south_page.contains(&format!("mark-sent-{attempt}")), "south sees no north attempt");
+    assert!(
+        !south_page.contains(&format!("mark-sent-{attempt}")),
+        "south sees no north attempt"
+    );
     let south_csrf = csrf_of(&south_page);
     for csrf in [String::new(), south_csrf.clone(), "0".repeat(40)] {
         let resp = settle(north_user.clone(), csrf).await;
@@ -354,7 +405,11 @@ async fn settling_needs_the_csrf_token_and_a_visible_family() {
     let resp = post_form(
         &app,
         &format!("{BASE}settle"),
-        &[("csrf", north_csrf.as_str()), ("attempt_id", "x"), ("settlement", "mark_sent")],
+        &[
+            ("csrf", north_csrf.as_str()),
+            ("attempt_id", "x"),
+            ("settlement", "mark_sent"),
+        ],
         Some(&north_user),
     )
     .await;

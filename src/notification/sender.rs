@@ -442,9 +442,11 @@ impl Sender {
         let (outcome, report, error) = match result {
             Ok(r) if r.detected_all => (SweepOutcome::Completed, Some(r), None),
             Ok(r) => (SweepOutcome::Stopped, Some(r), None),
-            Err(SenderError::GaveUp { error, report }) => {
-                (SweepOutcome::GaveUp, Some(report.as_ref()), Some(error.clone()))
-            }
+            Err(SenderError::GaveUp { error, report }) => (
+                SweepOutcome::GaveUp,
+                Some(report.as_ref()),
+                Some(error.clone()),
+            ),
             Err(e) => (SweepOutcome::Failed, None, Some(e.to_string())),
         };
         let mut counts = serde_json::Map::new();

@@ -62,6 +62,8 @@ pub struct Browser {
     next_id: u64,
     /// Every URL the page requested, in order.
     pub requests: Vec<String>,
+    /// The emulated viewport: width, height, phone.
+    metrics: (u32, u32, bool),
 }
 
 impl Drop for Browser {
@@ -135,6 +137,7 @@ impl Browser {
             session: String::new(),
             next_id: 0,
             requests: Vec::new(),
+            metrics: (1280, 900, false),
         };
         let target = b
             .call_browser("Target.createTarget", json!({"url": "about:blank"}))
@@ -146,10 +149,14 @@ impl Browser {
                 json!({"targetId": target_id, "flatten": true}),
             )
             .await;
-        b.session = attached["sessionId"].as_str().expect("sessionId").to_string();
+        b.session = attached["sessionId"]
+            .as_str()
+            .expect("sessionId")
+            .to_string();
         for domain in ["Page.enable", "Network.enable", "Runtime.enable"] {
             b.call(domain, json!({})).await;
         }
+        b.viewport(1280, 900, false).await;
         Some(b)
     }
 
@@ -225,7 +232,9 @@ impl Browser {
     /// page's text.
     pub async fn wait_for(&mut self, expression: &str, what: &str) -> Value {
         let deadline = Instant::now() + PATIENCE;
-        let guarded = format!("(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()");
+        let guarded = format!(
+            "(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()"
+        );
         loop {
             let v = self.eval(&guarded).await;
             let truthy = match &v {
@@ -273,6 +282,7 @@ impl Browser {
 
     /// Emulates a viewport of `width` × `height` CSS pixels (`mobile`: a phone's).
     pub async fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
+        self.metrics = (width, height, mobile);
         self.call(
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
@@ -280,22 +290,21 @@ impl Browser {
         .await;
     }
 
-    /// A PNG of the whole page (beyond the viewport) written to `path`.
+    /// A PNG of the whole page written to `path`: the viewport is stretched to the page's
+    /// height for the shot (so the layout keeps its width), then restored.
     pub async fn screenshot(&mut self, path: &Path) {
-        let metrics = self.call("Page.getLayoutMetrics", json!({})).await;
-        let size = &metrics["cssContentSize"];
-        let width = size["width"].as_f64().unwrap_or(1280.0).ceil();
-        let height = size["height"].as_f64().unwrap_or(900.0).ceil();
+        let (width, height, mobile) = self.metrics;
+        let full = self
+            .eval("Math.ceil(document.documentElement.scrollHeight)")
+            .await
+            .as_u64()
+            .unwrap_or(u64::from(height));
+        let full = u32::try_from(full).unwrap_or(height).max(height);
+        self.viewport(width, full, mobile).await;
         let shot = self
-            .call(
-                "Page.captureScreenshot",
-                json!({
-                    "format": "png",
-                    "captureBeyondViewport": true,
-                    "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-                }),
-            )
+            .call("Page.captureScreenshot", json!({"format": "png"}))
             .await;
+        self.viewport(width, height, mobile).await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().expect("screenshot data"))
             .expect("screenshot base64");
@@ -307,9 +316,7 @@ impl Browser {
         let own = format!("http://{origin}/");
         self.requests
             .iter()
-            .filter(|u| {
-                !(u.starts_with(&own) || u.starts_with("data:") || u.starts_with("about:"))
-            })
+            .filter(|u| !(u.starts_with(&own) || u.starts_with("data:") || u.starts_with("about:")))
             .cloned()
             .collect()
     }

@@ -123,13 +123,18 @@ pub struct Series<'a> {
 /// A stacked bar chart as inline SVG (scales with the page): one bar per label, the series
 /// stacked bottom-up in order, a `<title>` per segment for hover, a legend below.
 pub fn bar_chart(labels: &[String], series: &[Series<'_>], caption: &str) -> String {
-    const W: f64 = 600.0;
-    const H: f64 = 180.0;
+    const W: f64 = 480.0;
+    const H: f64 = 190.0;
     const LEFT: f64 = 34.0;
-    const BOTTOM: f64 = 18.0;
+    const BOTTOM: f64 = 22.0;
     let n = labels.len().max(1);
     let totals: Vec<i64> = (0..n)
-        .map(|i| series.iter().map(|s| s.values.get(i).copied().unwrap_or(0)).sum())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0))
+                .sum()
+        })
         .collect();
     let max = totals.iter().copied().max().unwrap_or(0).max(1);
     let slot = (W - LEFT) / n as f64;
@@ -142,7 +147,7 @@ pub fn bar_chart(labels: &[String], series: &[Series<'_>], caption: &str) -> Str
     let _ = write!(
         svg,
         "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{y}\" x2=\"{W}\" y2=\"{y}\"/>\
-         <text class=\"tick\" x=\"{x}\" y=\"12\" text-anchor=\"end\">{max}</text>\
+         <text class=\"tick\" x=\"{x}\" y=\"14\" text-anchor=\"end\">{max}</text>\
          <text class=\"tick\" x=\"{x}\" y=\"{y}\" text-anchor=\"end\">0</text>",
         y = H - BOTTOM,
         x = LEFT - 4.0,
@@ -167,13 +172,17 @@ pub fn bar_chart(labels: &[String], series: &[Series<'_>], caption: &str) -> Str
             );
         }
     }
-    // First, middle and last labels under the axis.
-    for i in [0, n / 2, n - 1] {
+    // First, middle and last labels under the axis, kept inside the drawing.
+    for (i, anchor) in [(0, "start"), (n / 2, "middle"), (n - 1, "end")] {
         if let Some(l) = labels.get(i) {
-            let x = LEFT + slot * i as f64 + slot / 2.0;
+            let x = match anchor {
+                "start" => LEFT + slot * i as f64,
+                "end" => LEFT + slot * (i + 1) as f64,
+                _ => LEFT + slot * i as f64 + slot / 2.0,
+            };
             let _ = write!(
                 svg,
-                "<text class=\"tick\" x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                "<text class=\"tick\" x=\"{x:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
                 H - 4.0,
                 esc(l)
             );
@@ -198,7 +207,10 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]

@@ -61,8 +61,7 @@ pub fn csrf_token(session_token: &str) -> String {
 /// Whether two secrets are equal, in time independent of where they differ.
 fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -463,12 +462,10 @@ async fn settle(State(state): State<AppState>, request: Request) -> Response {
         _ => return bad("settlement: must be mark_sent or release"),
     };
     let result = match state.pool.get().await {
-        Ok(mut c) => {
-            records::settle(&mut c, id, how, &identity.login, &Scope::of(&identity))
-                .await
-                .map(|_| ())
-                .map_err(|e| (e.code(), e.user_message()))
-        }
+        Ok(mut c) => records::settle(&mut c, id, how, &identity.login, &Scope::of(&identity))
+            .await
+            .map(|_| ())
+            .map_err(|e| (e.code(), e.user_message())),
         Err(e) => {
             let e = crate::db::DbError::from(e);
             Err((e.code(), e.user_message()))

@@ -119,13 +119,21 @@ fn table(head: &[&str], rows: &[Vec<String>], id: &str) -> String {
     t
 }
 
+/// A time in the configured zone, as a `<time>` that does not wrap.
 fn when(t: Option<chrono::DateTime<chrono::Utc>>, ctx: &Ctx<'_>) -> String {
     t.map(|t| {
-        t.with_timezone(&ctx.state.settings.service.timezone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        format!(
+            "<time>{}</time>",
+            t.with_timezone(&ctx.state.settings.service.timezone)
+                .format("%Y-%m-%d %H:%M")
+        )
     })
     .unwrap_or_else(|| "-".to_string())
+}
+
+/// A day as a `<time>` that does not wrap.
+fn day(d: NaiveDate) -> String {
+    format!("<time>{d}</time>")
 }
 
 fn messages<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
@@ -174,24 +182,31 @@ fn messages<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
             today_of("failed"),
             today_of("unknown"),
         );
+        html.push_str("<div class=\"split\"><div class=\"chartbox\">");
         html.push_str(&bar_chart(
             &labels,
             &series,
             "Messages per day by outcome, last 30 days",
         ));
-        // Per day (newest first) and event: the outcomes side by side.
-        let mut by: BTreeMap<(NaiveDate, &str), [i64; 6]> = BTreeMap::new();
+        html.push_str("</div>");
+        // Per day (newest first) and event: sent, failed, unknown, and the rest (not approved,
+        // obsolete, invalid) as "not sent"; the JSON keeps every outcome apart.
+        let mut by: BTreeMap<(NaiveDate, &str), [i64; 4]> = BTreeMap::new();
         for r in &rows {
             let e = by.entry((r.day, r.event.as_str())).or_default();
-            if let Some(i) = OUTCOMES.iter().position(|(c, _)| *c == r.outcome) {
-                e[i] += r.count;
-            }
+            let i = match r.outcome {
+                "sent" => 0,
+                "failed" => 1,
+                "unknown" => 2,
+                _ => 3,
+            };
+            e[i] += r.count;
         }
         let table_rows: Vec<Vec<String>> = by
             .iter()
             .rev()
             .map(|((day, event), n)| {
-                let mut r = vec![day.to_string(), esc(event)];
+                let mut r = vec![self::day(*day), esc(event)];
                 r.extend(n.iter().map(i64::to_string));
                 r
             })
@@ -199,12 +214,12 @@ fn messages<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
         if table_rows.is_empty() {
             html.push_str("<p class=\"empty\">No message in the last 30 days.</p>");
         } else {
-            let mut head = vec!["Day", "Event"];
-            head.extend(OUTCOMES.iter().map(|(_, n)| *n));
+            let head = ["Day", "Event", "Sent", "Failed", "Unknown", "Not sent"];
             html.push_str("<details open><summary>By day and event</summary>");
             html.push_str(&table(&head, &table_rows, "messages-table"));
             html.push_str("</details>");
         }
+        html.push_str("</div>");
         Ok(Figure {
             json: json!({"today": ctx.today, "days": DAYS, "timezone": tz.name(), "rows": rows}),
             html,
@@ -222,7 +237,7 @@ fn unknown<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
             _ => "-",
         };
         let mut html = format!(
-            "<p class=\"summary\"><b id=\"unknown-count\">{}</b> attempts with an unknown outcome. \
+            "<p class=\"summary\">Attempts with an unknown outcome: <b id=\"unknown-count\">{}</b>. \
              Check the gateway's own records first: <i>Mark sent</i> records the message as sent, \
              <i>Release</i> lets a later sweep send it again.</p>",
             rows.len()
@@ -247,11 +262,11 @@ fn unknown<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
                 vec![
                     r.id.to_string(),
                     esc(&r.notification_type),
-                    when(Some(r.at), ctx),
-                    esc(r.provider.as_deref().unwrap_or("-")),
                     kind(r.unknown_kind.as_deref()).to_string(),
-                    esc(r.details.as_deref().unwrap_or("")),
                     actions,
+                    esc(r.provider.as_deref().unwrap_or("-")),
+                    when(Some(r.at), ctx),
+                    format!("<span class=\"details\">{}</span>", esc(r.details.as_deref().unwrap_or(""))),
                 ]
             })
             .collect();
@@ -259,7 +274,9 @@ fn unknown<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
             html.push_str("<p class=\"empty\">Nothing waits for an operator.</p>");
         } else {
             html.push_str(&table(
-                &["Attempt", "Event", "Recorded", "Provider", "Kind", "Details", "Settle"],
+                &[
+                    "Attempt", "Event", "Kind", "Settle", "Provider", "Recorded", "Details",
+                ],
                 &table_rows,
                 "unknown-table",
             ));
@@ -296,7 +313,7 @@ fn recent_sweeps<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>>
             .map(|s| {
                 vec![
                     when(Some(s.started_at), ctx),
-                    s.as_of.to_string(),
+                    day(s.as_of),
                     esc(s.outcome.as_deref().unwrap_or(if s.finished_at.is_some() {
                         "-"
                     } else {
@@ -359,7 +376,13 @@ fn providers<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
         } else {
             table(
                 &[
-                    "#", "Provider", "Status", "Sent", "Failed", "Unknown", "Last sent",
+                    "#",
+                    "Provider",
+                    "Status",
+                    "Sent",
+                    "Failed",
+                    "Unknown",
+                    "Last sent",
                     "Last problem",
                 ],
                 &table_rows,
@@ -426,7 +449,7 @@ fn consent<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
             html.push_str("<p class=\"empty\">No family in your districts.</p>");
         } else {
             html.push_str(&table(
-                &["District", "Families (0)", "1", "2", "3", "4", "Share"],
+                &["District", "All (0)", "1", "2", "3", "4", "Share"],
                 &table_rows,
                 "consent-table",
             ));
