@@ -97,6 +97,66 @@ async fn graphiql_is_served_openly() {
     let html = resp.text().await.unwrap();
     assert!(html.to_lowercase().contains("graphiql"));
     assert!(html.contains("/api/graphql"));
+    // Nothing comes from elsewhere: every script and style sheet is the service's own.
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("//unpkg"));
+    for (name, file, kind) in [
+        (
+            "react-18.3.1.production.min.js",
+            "react.production.min.js",
+            "text/javascript",
+        ),
+        (
+            "react-dom-18.3.1.production.min.js",
+            "react-dom.production.min.js",
+            "text/javascript",
+        ),
+        (
+            "graphiql-4.1.2.min.js",
+            "graphiql.min.js",
+            "text/javascript",
+        ),
+        ("graphiql-4.1.2.min.css", "graphiql.min.css", "text/css"),
+    ] {
+        let path = format!("/api/assets/{name}");
+        assert!(html.contains(&path), "the page does not load {path}");
+        let resp = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let header = |h: &str| {
+            resp.headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            header("content-type").starts_with(kind),
+            "{path}: {}",
+            header("content-type")
+        );
+        assert_eq!(
+            header("cache-control"),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        let body = resp.bytes().await.unwrap();
+        let vendored = std::fs::read(format!(
+            "{}/assets/vendor/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert!(
+            body[..] == vendored[..],
+            "{path} differs from assets/vendor/{file}"
+        );
+    }
+    let resp = app
+        .client
+        .get(app.url("/api/assets/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
 struct Probe;

@@ -250,6 +250,20 @@ async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
             _ => StatusCode::UNAUTHORIZED,
         };
         assert_eq!(status, expected, "current_user as {who}");
+        // The dashboard's figures (its page shows a login form or a refusal, never data).
+        for figure in ["messages", "unknown", "sweeps", "providers", "consent"] {
+            let mut req = app
+                .client
+                .get(app.url(&format!("/api/policy_notification/dashboard/{figure}.json")));
+            if let Some(t) = &token {
+                req = req.bearer_auth(t);
+            }
+            let status = req.send().await.unwrap().status();
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
+                "dashboard {figure}.json as {who}: {status}"
+            );
+        }
         // /metrics is open only on its own listener or with its token.
         let mut req = app.client.get(app.url("/metrics"));
         if let Some(t) = &token {

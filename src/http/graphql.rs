@@ -30,13 +30,46 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(PATH, get(graphiql).post(graphql))
 }
 
+/// The GraphiQL page: every script and style sheet from the service itself
+/// (src/http/assets.rs), so that it works without internet.
 async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint(PATH)
-            .title("openIMIS policy notification")
-            .finish(),
-    )
+    use super::assets::{GRAPHIQL_CSS, GRAPHIQL_JS, REACT, REACT_DOM, url};
+    Html(format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>openIMIS policy notification</title>
+<style>body {{ height: 100%; margin: 0; width: 100%; overflow: hidden; }} #graphiql {{ height: 100vh; }}</style>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{css}">
+<script src="{react}"></script>
+<script src="{react_dom}"></script>
+<script src="{graphiql}"></script>
+</head>
+<body>
+<div id="graphiql">Loading…</div>
+<script>
+ReactDOM.createRoot(document.getElementById("graphiql")).render(
+  React.createElement(GraphiQL, {{
+    fetcher: GraphiQL.createFetcher({{
+      url: new URL("{PATH}", window.location.origin).toString(),
+      fetch: (u, o = {{}}) => fetch(u, {{ ...o, credentials: "same-origin" }}),
+    }}),
+    defaultEditorToolsVisibility: true,
+  }})
+);
+</script>
+</body>
+</html>
+"#,
+        css = url(GRAPHIQL_CSS),
+        react = url(REACT),
+        react_dom = url(REACT_DOM),
+        graphiql = url(GRAPHIQL_JS),
+    ))
 }
 
 /// Whether the request says its body is JSON (`application/json`, parameters allowed). The
@@ -58,7 +91,7 @@ fn limit_response(e: &crate::limits::LimitError) -> Response {
 
 /// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy,
 /// the last address in `X-Forwarded-For` that is not one of the trusted proxies.
-fn client_address(request: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub(super) fn client_address(request: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -1,6 +1,8 @@
 //! The HTTP surface: router, shared state, health.
 
 pub mod current_user;
+pub mod assets;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod graphql;

@@ -24,6 +24,8 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(RequestBodyLimitLayer::new(max_body))
         .merge(super::graphql::routes())
+        .merge(super::assets::routes())
+        .merge(super::dashboard::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

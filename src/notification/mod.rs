@@ -2,6 +2,7 @@
 //! the family hooks), events, eligibility, templates, gateways and the sender loop.
 
 pub mod commands;
+pub mod dashboard;
 pub mod eligibility;
 pub mod events;
 pub mod gateway;
@@ -10,6 +11,7 @@ pub mod recipient;
 pub mod records;
 pub mod scheduler;
 pub mod sender;
+pub mod sweeps;
 pub mod templates;
 
 pub use preferences::PreferenceHooks;

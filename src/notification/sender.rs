@@ -360,6 +360,11 @@ impl Sender {
             },
             gave_up: Mutex::new(None),
         };
+        if !opts.dry_run {
+            self.record_start(run.owner.sweep_id, today)
+                .instrument(span.clone())
+                .await;
+        }
         let result = self
             .sweep_inner(today, &opts, &run)
             .instrument(span.clone())
@@ -388,6 +393,11 @@ impl Sender {
         let seconds = started.elapsed().as_secs_f64();
         metrics::histogram!("pn_sweep_duration_seconds", "dry_run" => opts.dry_run.to_string())
             .record(seconds);
+        if !opts.dry_run {
+            self.record_end(run.owner.sweep_id, &result, seconds)
+                .instrument(span.clone())
+                .await;
+        }
         let _g = span.enter();
         match &result {
             Ok(r) => tracing::info!(
@@ -411,6 +421,56 @@ impl Sender {
                 Err(SenderError::GaveUp { error, report })
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Records in `pn_sweep` that the sweep started (a failure is logged: the sweep goes on).
+    async fn record_start(&self, id: uuid::Uuid, as_of: NaiveDate) {
+        let r = async {
+            let mut c = self.pool.get().await.map_err(DbError::from)?;
+            super::sweeps::started(&mut c, id, as_of).await
+        }
+        .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "the sweep's start was not recorded");
+        }
+    }
+
+    /// Records in `pn_sweep` how the sweep ended, with its counts and duration.
+    async fn record_end(
+        &self,
+        id: uuid::Uuid,
+        result: &Result<SweepReport, SenderError>,
+        seconds: f64,
+    ) {
+        use super::sweeps::SweepOutcome;
+        let (outcome, report, error) = match result {
+            Ok(r) if r.detected_all => (SweepOutcome::Completed, Some(r), None),
+            Ok(r) => (SweepOutcome::Stopped, Some(r), None),
+            Err(SenderError::GaveUp { error, report }) => (
+                SweepOutcome::GaveUp,
+                Some(report.as_ref()),
+                Some(error.clone()),
+            ),
+            Err(e) => (SweepOutcome::Failed, None, Some(e.to_string())),
+        };
+        let mut counts = serde_json::Map::new();
+        for ((event, label), n) in report.map(|r| &r.counts).into_iter().flatten() {
+            if let serde_json::Value::Object(m) = counts
+                .entry(event.name())
+                .or_insert_with(|| serde_json::json!({}))
+            {
+                m.insert((*label).to_string(), serde_json::json!(n));
+            }
+        }
+        let counts = serde_json::Value::Object(counts);
+        let r = async {
+            let mut c = self.pool.get().await.map_err(DbError::from)?;
+            super::sweeps::finished(&mut c, id, outcome, seconds, &counts, error.as_deref()).await
+        }
+        .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "the sweep's end was not recorded");
         }
     }
 
