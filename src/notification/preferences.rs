@@ -84,6 +84,14 @@ impl PreferencePatch {
     }
 }
 
+/// The error of a language code `tblLanguages` does not list.
+fn unknown_language(code: &str) -> HookError {
+    HookError::invalid(
+        LANGUAGE_FIELD,
+        format!("language code {code:?} is not listed in the available languages"),
+    )
+}
+
 /// The hook implementation: keeps one `tblFamilySMS` row per family.
 #[derive(Debug, Clone, Default)]
 pub struct PreferenceHooks {
@@ -128,21 +136,6 @@ impl PreferenceHooks {
         })
     }
 
-    async fn check_language(conn: &mut AsyncPgConnection, code: &str) -> Result<(), HookError> {
-        let found: i64 = tbl_languages::table
-            .filter(tbl_languages::language_code.eq(code))
-            .count()
-            .get_result(conn)
-            .await?;
-        if found == 0 {
-            return Err(HookError::invalid(
-                LANGUAGE_FIELD,
-                format!("language code {code:?} is not listed in the available languages"),
-            ));
-        }
-        Ok(())
-    }
-
     /// Writes the family's current row: the patch over the existing current row, or over the
     /// defaults when there is none (an end-dated row is replaced).
     async fn upsert(
@@ -151,20 +144,39 @@ impl PreferenceHooks {
         family_id: i32,
         patch: &PreferencePatch,
     ) -> Result<(), HookError> {
-        if let Some(code) = &patch.language {
-            Self::check_language(conn, code).await?;
+        // The language check and the current row (locked) in one statement.
+        #[derive(diesel::QueryableByName)]
+        struct Current {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            language_known: bool,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+            approval: Option<bool>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            language: Option<String>,
         }
-        let existing: Option<(bool, String)> = tbl_family_sms::table
-            .filter(tbl_family_sms::family_id.eq(family_id))
-            .filter(tbl_family_sms::validity_to.is_null())
-            .select((
-                tbl_family_sms::approval_of_sms,
-                tbl_family_sms::language_of_sms,
-            ))
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
+        let current: Current = crate::db::prepared::cached(
+            diesel::sql_query(
+                "SELECT ($2::text IS NULL OR EXISTS (SELECT 1 FROM \"tblLanguages\" \
+                        WHERE \"LanguageCode\" = $2)) AS language_known, \
+                        s.\"ApprovalOfSMS\" AS approval, s.\"LanguageOfSMS\"::text AS language \
+                 FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT \"ApprovalOfSMS\", \"LanguageOfSMS\" \
+                     FROM \"tblFamilySMS\" WHERE \"FamilyID\" = $1 AND \"ValidityTo\" IS NULL \
+                     LIMIT 1 FOR UPDATE) s ON TRUE",
+            )
+            .bind::<diesel::sql_types::Int4, _>(family_id)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&patch.language),
+        )
+        .get_result(conn)
+        .await?;
+        if let Some(code) = &patch.language
+            && !current.language_known
+        {
+            return Err(unknown_language(code));
+        }
+        let existing = match (current.approval, current.language) {
+            (Some(a), Some(l)) => Some((a, l)),
+            _ => None,
+        };
         let (approval, language, fresh) = match existing {
             Some((a, l)) => (
                 patch.approval.unwrap_or(a),
