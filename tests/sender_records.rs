@@ -425,7 +425,7 @@ async fn two_replicas_claiming_in_batches_never_send_the_same_message() {
     let db = sender_db().await;
     let fake = FakeEga::start(Mode::Accept).await;
     product(&db, 1, "P1", None).await;
-    let n = 300;
+    let n = 40;
     for f in 1..=n {
         family(&db, f, Some(&format!("0715{f:06}")), Some(true), "en").await;
         policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
