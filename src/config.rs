@@ -1390,7 +1390,7 @@ mod tests {
 
     #[test]
     fn key_lists_come_from_the_types() {
-        assert_eq!(service_keys().len(), 24);
+        assert_eq!(service_keys().len(), 25);
         assert!(service_keys().contains(&"jwt_secret"));
         assert_eq!(module_keys().len(), 10);
         assert!(module_keys().contains(&"eligibleNotificationTypes"));
