@@ -466,10 +466,11 @@ async fn two_replicas_claiming_in_batches_never_send_the_same_message() {
         0
     );
     assert_eq!(
-        db.count(
+        db.count(&format!(
             "SELECT count(*) FROM \"tblIndicationOfPolicyNotifications\" \
-                  WHERE \"NotificationOnEffectiveSent\" > '2000-01-01'"
-        )
+             WHERE \"NotificationOnEffectiveSent\" > '2000-01-01' AND \"PolicyID\" > {}",
+            id(0)
+        ))
         .await,
         n as i64,
         "every marker set"
