@@ -146,6 +146,10 @@ pub struct ServiceSettings {
     /// Messages sent at once by the sender.
     #[serde(deserialize_with = "int::<1, 256, _, _>")]
     pub send_concurrency: usize,
+    /// Messages a sweep claims in one transaction, sends (`send_concurrency` at once) and whose
+    /// outcomes it then records in one statement: the most a crash can leave in doubt.
+    #[serde(deserialize_with = "int::<1, 10_000, _, _>")]
+    pub sweep_batch_size: usize,
     /// How long a sweep waits out database errors (one operation, seconds) before giving up.
     #[serde(deserialize_with = "int::<1, 86_400, _, _>")]
     pub sweep_db_retry_seconds: u64,
@@ -198,6 +202,7 @@ impl Default for ServiceSettings {
             templates_dir: None,
             trigger_hours: None,
             send_concurrency: 8,
+            sweep_batch_size: 200,
             sweep_db_retry_seconds: 120,
             pg_bin: None,
             metrics_listen: None,
@@ -1385,7 +1390,7 @@ mod tests {
 
     #[test]
     fn key_lists_come_from_the_types() {
-        assert_eq!(service_keys().len(), 24);
+        assert_eq!(service_keys().len(), 25);
         assert!(service_keys().contains(&"jwt_secret"));
         assert_eq!(module_keys().len(), 10);
         assert!(module_keys().contains(&"eligibleNotificationTypes"));

@@ -184,6 +184,42 @@ pub async fn record(
     Ok(())
 }
 
+/// Writes the success row of a mutation and links `family_ids` to it (`insuree_FamilyMutation`)
+/// in one statement: what [`record`] with `Ok(())` and [`link_families`] write, in one round
+/// trip.
+pub async fn record_success(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    requested: DateTime<Utc>,
+    meta: &MutationMeta,
+    family_ids: &[i32],
+) -> Result<(), diesel::result::Error> {
+    use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz};
+    let link_ids: Vec<Uuid> = family_ids.iter().map(|_| Uuid::new_v4()).collect();
+    crate::db::prepared::cached(
+        diesel::sql_query(
+            "WITH l AS (INSERT INTO \"core_Mutation_Log\" (id, json_content, request_date_time, \
+                 client_mutation_id, client_mutation_label, client_mutation_details, status, error, user_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8) RETURNING id) \
+             INSERT INTO \"insuree_FamilyMutation\" (id, family_id, mutation_id) \
+             SELECT f.link, f.family, l.id FROM l, unnest($9::uuid[], $10::int[]) AS f(link, family)",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<Text, _>(&meta.json_content)
+        .bind::<Timestamptz, _>(requested)
+        .bind::<Nullable<Text>, _>(&meta.client_mutation_id)
+        .bind::<Nullable<Text>, _>(&meta.client_mutation_label)
+        .bind::<Nullable<Text>, _>(details_text(meta))
+        .bind::<Int4, _>(MutationStatus::Success.code())
+        .bind::<Nullable<diesel::sql_types::Uuid>, _>(meta.user_id)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&link_ids)
+        .bind::<Array<Int4>, _>(family_ids),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Links families to the mutation log row (`insuree_FamilyMutation`).
 pub async fn link_families(
     conn: &mut AsyncPgConnection,

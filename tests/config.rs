@@ -264,6 +264,10 @@ const REJECTED: &[(&str, &str)] = &[
         "[service]\nsend_concurrency = 0",
         "service.send_concurrency",
     ),
+    (
+        "[service]\nsweep_batch_size = 0",
+        "service.sweep_batch_size",
+    ),
     ("[service]\npool_size = 0", "service.pool_size"),
     (
         "[service]\nmetrics_listen = \"x\"",

@@ -33,7 +33,7 @@ async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
     std::fs::write(
         &config,
         format!(
-            "[service]\nsend_concurrency = 1\n\n{ALL_EVENTS}\n{}",
+            "[service]\nsend_concurrency = 1\nsweep_batch_size = 1\n\n{ALL_EVENTS}\n{}",
             fake.provider_toml(120)
         ),
     )
@@ -123,6 +123,137 @@ async fn killed_mid_sweep_then_rerun_sends_each_message_at_most_once() {
     let out = binary().args(args(&[])).output().unwrap();
     assert!(out.status.success());
     assert_eq!(fake.count(), 5);
+}
+
+/// The batch boundary: a sweep claiming 3 messages per batch (2 sent at once) is killed while
+/// the gateway holds the first two requests. Exactly the claimed batch is in doubt (status 6):
+/// the two at the gateway and the one claimed but not sent; no later message was claimed. The
+/// rerun sends the other four once each and none of the three; the operator then settles them
+/// (the two that arrived marked as sent, the third released) and the next sweep sends the
+/// released one, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_claim_and_outcome_leaves_at_most_one_batch_in_doubt() {
+    use policy_notification::families::Scope;
+    use policy_notification::notification::records::{self, Settlement};
+    let db = sender_db().await;
+    let fake = FakeEga::start(Mode::Hang).await;
+    let dir = TempDir::new();
+    product(&db, 1, "P1", None).await;
+    for f in 1..=7 {
+        family(&db, f, Some(&format!("07170000{f:02}")), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    let config = dir.0.join("pn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[service]\nsend_concurrency = 2\nsweep_batch_size = 3\n\n{ALL_EVENTS}\n{}",
+            fake.provider_toml(120)
+        ),
+    )
+    .unwrap();
+    let args = [
+        "--config".to_string(),
+        config.display().to_string(),
+        "send-notifications".into(),
+        "--as-of".into(),
+        "2026-06-15".into(),
+        "--database-url".into(),
+        db.url.clone(),
+    ];
+    let mut child = binary()
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while fake.count() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the requests did not reach the gateway"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = child.wait();
+    let at_gateway = fake.recipients();
+    assert_eq!(fake.count(), 2);
+    let unknown = "SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" \
+                   WHERE \"Status\" = 6 AND notification_type = 'starting_of_policy'";
+    assert_eq!(
+        db.count(unknown).await,
+        3,
+        "exactly the claimed batch is in doubt"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM pn_notification_claim WHERE notification_type = 'starting_of_policy'")
+            .await,
+        3,
+        "nothing claimed beyond the batch"
+    );
+
+    // The rerun: the other four, once each; the three in doubt are not sent again.
+    fake.set(Mode::Accept);
+    let out = binary().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("sent 4"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(fake.count(), 6);
+    assert_eq!(fake.recipients().len(), 6);
+    assert_eq!(db.count(unknown).await, 3);
+
+    // The killed sweep's lease has run out (60 s; shortened here): the operator settles them.
+    db.exec("UPDATE pn_notification_claim SET lease_until = now() - interval '1 second' WHERE state = 6")
+        .await;
+    let pool = pool(&db);
+    let mut conn = pool.get().await.unwrap();
+    let doubtful = records::unknown_outcomes(&mut conn, &Scope::All)
+        .await
+        .unwrap();
+    assert_eq!(doubtful.len(), 3);
+    assert!(
+        doubtful
+            .iter()
+            .all(|r| r.unknown_kind.as_deref() == Some("interrupted"))
+    );
+    let phone_of = |policy: i32| format!("2557170000{:02}", policy - id(0));
+    for r in &doubtful {
+        let how = if at_gateway.contains(&phone_of(r.policy_id)) {
+            Settlement::MarkSent
+        } else {
+            Settlement::Release
+        };
+        records::settle(&mut conn, r.id, how, "ops", &Scope::All)
+            .await
+            .unwrap();
+    }
+    drop(conn);
+    let out = binary().args(&args).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("sent 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(fake.count(), 7);
+    assert_eq!(
+        fake.recipients().len(),
+        7,
+        "each family's message exactly once"
+    );
+    assert_eq!(db.count(unknown).await, 0);
 }
 
 #[tokio::test]

@@ -418,6 +418,65 @@ async fn two_concurrent_sweeps_send_each_message_once() {
     );
 }
 
+/// Two replicas claiming in batches of different sizes at once (batches that overlap in every
+/// way): each (policy, event) goes to the gateway exactly once, and every attempt is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_claiming_in_batches_never_send_the_same_message() {
+    let db = sender_db().await;
+    let fake = FakeEga::start(Mode::Accept).await;
+    product(&db, 1, "P1", None).await;
+    let n = 40;
+    for f in 1..=n {
+        family(&db, f, Some(&format!("0715{f:06}")), Some(true), "en").await;
+        policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
+    }
+    let toml = |batch: usize| {
+        format!(
+            "[service]\nsend_concurrency = 4\nsweep_batch_size = {batch}\n\n{ALL_EVENTS}\n{}",
+            fake.provider_toml(5)
+        )
+    };
+    let a = sender(&db, settings(&toml(7)));
+    let b = sender(&db, settings(&toml(3)));
+    let (ra, rb) = tokio::join!(run(&a, d(6, 15)), run(&b, d(6, 15)));
+    assert_eq!(
+        ra.total("sent") + rb.total("sent"),
+        n as u64,
+        "{:?} {:?}",
+        ra.counts,
+        rb.counts
+    );
+    assert_eq!(
+        fake.count(),
+        n as usize,
+        "each message reached the gateway once"
+    );
+    assert_eq!(fake.recipients().len(), n as usize);
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" \
+                  WHERE notification_type = 'starting_of_policy' AND \"Status\" = 1"
+        )
+        .await,
+        n as i64
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 6")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM \"tblIndicationOfPolicyNotifications\" \
+             WHERE \"NotificationOnEffectiveSent\" > '2000-01-01' AND \"PolicyID\" > {}",
+            id(0)
+        ))
+        .await,
+        n as i64,
+        "every marker set"
+    );
+}
+
 #[tokio::test]
 async fn operator_templates_override_and_bad_ones_stop_the_start() {
     let db = sender_db().await;

@@ -344,7 +344,7 @@ async fn a_postgresql_restart_during_a_sweep_is_waited_out() {
         policy(&db, &Pol::new(f, f, 1, d(6, 15))).await;
     }
     let toml = format!(
-        "[service]\nsend_concurrency = 2\n\n{ALL_EVENTS}\n{}",
+        "[service]\nsend_concurrency = 2\nsweep_batch_size = 2\n\n{ALL_EVENTS}\n{}",
         fake.provider_toml(30)
     );
     let pool = policy_notification::db::connect_pool(&pg.url(), 8).unwrap();
@@ -454,8 +454,8 @@ async fn a_postgresql_restart_during_a_sweep_is_waited_out() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let r = s.sweep(opts(d(6, 16))).await.unwrap();
     // A claim cut by the outage may have committed without its message leaving (the sweep gave
-    // up before sending it): it is not sent again, but listed for the operator, at most
-    // `send_concurrency` of them.
+    // up before sending it): it is not sent again, but listed for the operator, at most one
+    // batch (`sweep_batch_size` 2) of them.
     let in_doubt = db
         .count("SELECT count(*) FROM \"tblIndicationOfPolicyNotificationsDetails\" WHERE \"Status\" = 6")
         .await as usize;
@@ -608,7 +608,7 @@ async fn the_command_line_sweep_says_what_it_did_and_what_waits() {
     std::fs::write(
         &config,
         format!(
-            "[service]\nsend_concurrency = 1\nsweep_db_retry_seconds = 2\n\n{ALL_EVENTS}\n{}",
+            "[service]\nsend_concurrency = 1\nsweep_batch_size = 1\nsweep_db_retry_seconds = 2\n\n{ALL_EVENTS}\n{}",
             fake.provider_toml(30)
         ),
     )

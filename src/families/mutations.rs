@@ -557,8 +557,12 @@ async fn check_references(
     let head = input.head_insuree.as_ref();
     let code = |v: Option<&String>| v.cloned().filter(|s| !s.is_empty());
     let small_id = |v: Option<i32>| v.and_then(|n| i16::try_from(n).ok());
+    // The head's insurance number is locked here (see `check_chf_id`), in a statement the
+    // mutation runs anyway: the uniqueness check, a later statement, then sees every earlier
+    // holder's commit.
     let row: References = cached(diesel::sql_query(
-        "SELECT \
+        "WITH lk AS (SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $11)) WHERE $11::text IS NOT NULL) \
+         SELECT (SELECT count(*) FROM lk) AS locked, \
            ($1::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $1 AND \"ValidityTo\" IS NULL)) AS location, \
            ($2::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $2 AND \"ValidityTo\" IS NULL)) AS village, \
            ($3::text IS NULL OR EXISTS (SELECT 1 FROM \"tblGender\" WHERE \"Code\" = $3)) AS gender, \
@@ -579,7 +583,8 @@ async fn check_references(
     .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.profession_id)))
     .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.education_id)))
     .bind::<Nullable<Int4>, _>(head.and_then(|h| h.health_facility_id))
-    .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref()))))
+    .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref())))
+    .bind::<Nullable<Text>, _>(head.and_then(|h| empty_to_none(&h.chf_id))))
     .get_result(conn)
     .await?;
     let checks = [
@@ -728,18 +733,13 @@ async fn location_in_scope(
 }
 
 /// Rejects an insurance number used by another current insuree (openIMIS HEAD's rule: history
-/// rows do not count). Serialised per number with an advisory lock.
+/// rows do not count). Serialised per number with an advisory lock, taken by
+/// [`check_references`] earlier in the transaction.
 async fn check_chf_id(
     conn: &mut AsyncPgConnection,
     chf_id: &str,
     own_uuid: Option<&str>,
 ) -> Result<(), Failure> {
-    cached(
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $1))")
-            .bind::<Text, _>(chf_id),
-    )
-    .execute(conn)
-    .await?;
     let mut q = tbl_insuree::table
         .filter(tbl_insuree::chf_id.eq(chf_id))
         .filter(tbl_insuree::validity_to.is_null())
@@ -748,7 +748,12 @@ async fn check_chf_id(
         q = q.filter(tbl_insuree::insuree_uuid.ne(own.to_lowercase()));
     }
     let taken: i64 = q.count().get_result(conn).await?;
-    if taken > 0 {
+    chf_id_free(chf_id, taken > 0)
+}
+
+/// The answer of the insurance-number check.
+fn chf_id_free(chf_id: &str, taken: bool) -> Result<(), Failure> {
+    if taken {
         return Err(Failure::Rejected(vec![MutationError::message(format!(
             "Insuree number has to be unique, {chf_id} exists in system"
         ))]));
@@ -761,7 +766,9 @@ fn json_ext_value(v: &Option<Value>) -> Option<Value> {
 }
 
 /// Creates or updates the head insuree; returns its `InsureeID`. `family_id` is the family it
-/// heads (`None` while the family is being created).
+/// heads (`None` while the family is being created). `chf_taken`: the answer of the
+/// insurance-number check when the caller already asked it (a new head), else `None`.
+#[allow(clippy::too_many_arguments)]
 async fn write_head(
     conn: &mut AsyncPgConnection,
     catalog: &Catalog,
@@ -770,6 +777,7 @@ async fn write_head(
     family_id: Option<i32>,
     head: &HeadInsureeInput,
     now: DateTime<Utc>,
+    chf_taken: Option<bool>,
 ) -> Result<i32, Failure> {
     let chf_id = empty_to_none(&head.chf_id).ok_or_else(|| {
         invalid(
@@ -790,7 +798,10 @@ async fn write_head(
     let values = insuree_values(what, head, actor, now)?;
     match &head.uuid {
         None => {
-            check_chf_id(conn, &chf_id, None).await?;
+            match chf_taken {
+                Some(taken) => chf_id_free(&chf_id, taken)?,
+                None => check_chf_id(conn, &chf_id, None).await?,
+            }
             let uuid = Uuid::new_v4().to_string();
             let id: i32 = diesel::insert_into(tbl_insuree::table)
                 .values((
@@ -920,8 +931,7 @@ macro_rules! logged_transaction {
         let mut conn = pool.get().await?;
         let result = AsyncConnection::transaction(&mut *conn, async |$conn| {
             let families: Vec<i32> = $body.await?;
-            mutation_log::record($conn, id, requested, meta, Ok(())).await?;
-            mutation_log::link_families($conn, id, &families).await?;
+            mutation_log::record_success($conn, id, requested, meta, &families).await?;
             Ok::<_, Failure>(families)
         })
         .await;
@@ -972,24 +982,32 @@ async fn reject(
 }
 
 /// Reserves the new family's `FamilyID` (the next value of its sequence) after checking, in the
-/// same statement, that no family has `family_uuid` yet.
+/// same statement, that no family has `family_uuid` yet; also answers whether a current insuree
+/// holds the new head's insurance number `chf_id` (when the head is new: `check_chf_id`'s
+/// question, under the lock [`check_references`] took). Returns the id and that answer.
 async fn reserve_family_id(
     conn: &mut AsyncPgConnection,
     family_uuid: &str,
-) -> Result<i32, Failure> {
+    chf_id: Option<&str>,
+) -> Result<(i32, Option<bool>), Failure> {
     #[derive(QueryableByName)]
     struct Next {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         taken: bool,
         #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
         id: Option<i32>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+        chf_taken: Option<bool>,
     }
     let next: Next = cached(
         diesel::sql_query(
             "SELECT EXISTS (SELECT 1 FROM \"tblFamilies\" WHERE \"FamilyUUID\" = $1) AS taken, \
-                    nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 AS id",
+                    nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 AS id, \
+                    CASE WHEN $2::text IS NOT NULL THEN EXISTS (SELECT 1 FROM \"tblInsuree\" \
+                        WHERE \"CHFID\" = $2 AND \"ValidityTo\" IS NULL) END AS chf_taken",
         )
-        .bind::<Text, _>(family_uuid),
+        .bind::<Text, _>(family_uuid)
+        .bind::<diesel::sql_types::Nullable<Text>, _>(chf_id),
     )
     .get_result(conn)
     .await?;
@@ -1000,11 +1018,12 @@ async fn reserve_family_id(
             format!("a family {family_uuid} already exists"),
         ));
     }
-    next.id.ok_or_else(|| {
+    let id = next.id.ok_or_else(|| {
         Failure::Rejected(vec![MutationError::message(
             "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
         )])
-    })
+    })?;
+    Ok((id, next.chf_taken))
 }
 
 /// `createFamily`: the head insuree, the family, the hooks, the log — one transaction. The
@@ -1044,8 +1063,21 @@ pub async fn create_family(
                 .to_string(),
             None => Uuid::new_v4().to_string(),
         };
-        let family_id = reserve_family_id(conn, &family_uuid).await?;
-        let head_id = write_head(conn, catalog, CREATE, actor, Some(family_id), head, now).await?;
+        // A new head's insurance number is checked with the reservation (one statement less).
+        let new_chf = empty_to_none(&head.chf_id).filter(|_| head.uuid.is_none());
+        let (family_id, chf_taken) =
+            reserve_family_id(conn, &family_uuid, new_chf.as_deref()).await?;
+        let head_id = write_head(
+            conn,
+            catalog,
+            CREATE,
+            actor,
+            Some(family_id),
+            head,
+            now,
+            chf_taken,
+        )
+        .await?;
         diesel::insert_into(tbl_families::table)
             .values((
                 tbl_families::family_id.eq(family_id),
@@ -1113,6 +1145,7 @@ pub async fn update_family(
                     Some(family.family_id),
                     head,
                     now,
+                    None,
                 )
                 .await?;
                 if new_head != family.insuree_id {

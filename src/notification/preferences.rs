@@ -99,6 +99,14 @@ impl PreferencePatch {
     }
 }
 
+/// The error of a language code `tblLanguages` does not list.
+fn unknown_language(code: &str) -> HookError {
+    HookError::invalid(
+        LANGUAGE_FIELD,
+        format!("language code {code:?} is not listed in the available languages"),
+    )
+}
+
 /// The hook implementation: keeps one `tblFamilySMS` row per family.
 #[derive(Debug, Clone, Default)]
 pub struct PreferenceHooks {
@@ -150,10 +158,7 @@ impl PreferenceHooks {
             .get_result(conn)
             .await?;
         if found == 0 {
-            return Err(HookError::invalid(
-                LANGUAGE_FIELD,
-                format!("language code {code:?} is not listed in the available languages"),
-            ));
+            return Err(unknown_language(code));
         }
         Ok(())
     }

@@ -173,28 +173,33 @@ struct IdRow {
     id: i32,
 }
 
-/// A fresh id for an attempt's detail row, taken before the claim so that a claim whose commit
-/// was not confirmed (the connection broke) can be recognised as ours: see [`claimed_with`].
-pub async fn next_detail_id(conn: &mut AsyncPgConnection) -> Result<i32, DbError> {
-    let row: IdRow = diesel::sql_query(
-        "SELECT nextval(pg_get_serial_sequence('\"tblIndicationOfPolicyNotificationsDetails\"', 'id'))::int AS id",
-    )
-    .get_result(conn)
-    .await?;
-    Ok(row.id)
-}
-
-/// Whether the claim with attempt `detail_id` exists (it was committed): the answer to a claim
-/// whose connection broke before its result arrived.
-pub async fn claimed_with(conn: &mut AsyncPgConnection, detail_id: i32) -> Result<bool, DbError> {
-    let rows: Vec<IdRow> = diesel::sql_query(
-        "SELECT detail_id AS id FROM pn_notification_claim WHERE detail_id = $1 AND state = $2",
-    )
-    .bind::<Int4, _>(detail_id)
-    .bind::<Int2, _>(ClaimState::Unknown.code())
+/// `n` fresh ids for attempts' detail rows, taken before the claim so that a claim whose commit
+/// was not confirmed (the connection broke) can be recognised as ours: see [`claimed_among`].
+pub async fn next_detail_ids(conn: &mut AsyncPgConnection, n: usize) -> Result<Vec<i32>, DbError> {
+    let n = i32::try_from(n).unwrap_or(i32::MAX);
+    let rows: Vec<IdRow> = crate::db::prepared::cached(diesel::sql_query(
+        "SELECT nextval(pg_get_serial_sequence('\"tblIndicationOfPolicyNotificationsDetails\"', 'id'))::int AS id \
+         FROM generate_series(1, $1)"
+    )    .bind::<Int4, _>(n))
     .load(conn)
     .await?;
-    Ok(!rows.is_empty())
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Which of the attempts `detail_ids` hold a claim in flight (their claim committed): the answer
+/// to a claim whose connection broke before its result arrived. The claim of a batch is one
+/// statement, so either all its claims committed or none.
+pub async fn claimed_among(
+    conn: &mut AsyncPgConnection,
+    detail_ids: &[i32],
+) -> Result<Vec<i32>, DbError> {
+    let rows: Vec<IdRow> = crate::db::prepared::cached(diesel::sql_query(
+        "SELECT detail_id AS id FROM pn_notification_claim WHERE detail_id = ANY($1) AND state = $2"
+    )    .bind::<Array<Int4>, _>(detail_ids)
+    .bind::<Int2, _>(ClaimState::Unknown.code()))
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// Who claims: the sweep's id and how long its lease lasts without a heartbeat.
@@ -210,52 +215,102 @@ impl Owner {
     }
 }
 
-/// Claims (policy, event) for sending as attempt `detail_id` (from [`next_detail_id`]) and
-/// records the attempt (detail status 6), committed before anything leaves: one statement, so
-/// claim and attempt row commit together. The claim carries its owner (`sweep_id`) and a lease
-/// (`lease_until`) that the owner's heartbeat renews. `false` when another sweep holds or
-/// settled it.
-pub async fn claim(
+/// One message of a batch to claim: (policy, event) for day `day` as attempt `detail_id` (from
+/// [`next_detail_ids`]); `note` is the attempt row's text while it is in flight.
+#[derive(Debug, Clone)]
+pub struct ClaimItem {
+    pub event: EventType,
+    pub policy_id: i32,
+    pub day: NaiveDate,
+    pub note: String,
+    pub detail_id: i32,
+}
+
+/// Claims a batch of (policy, event) pairs for sending and records each attempt (detail status
+/// 6), committed before anything leaves: one statement, so every claim of the batch and its
+/// attempt row commit together (or none does). Each claim carries its owner (`sweep_id`) and a
+/// lease (`lease_until`) that the owner's heartbeat renews. Returns the attempt ids claimed;
+/// a pair missing from it is held or settled by another sweep. A pair must not appear twice in
+/// one batch.
+pub async fn claim_batch(
     conn: &mut AsyncPgConnection,
-    event: EventType,
-    policy_id: i32,
-    today: NaiveDate,
-    note: &str,
-    detail_id: i32,
+    items: &[ClaimItem],
     owner: Owner,
-) -> Result<bool, DbError> {
-    let rows: Vec<IdRow> = diesel::sql_query(
-        "WITH c AS (INSERT INTO pn_notification_claim AS c \
+) -> Result<Vec<i32>, DbError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let policies: Vec<i32> = items.iter().map(|i| i.policy_id).collect();
+    let types: Vec<&str> = items.iter().map(|i| i.event.name()).collect();
+    let days: Vec<NaiveDate> = items.iter().map(|i| i.day).collect();
+    let notes: Vec<&str> = items.iter().map(|i| i.note.as_str()).collect();
+    let ids: Vec<i32> = items.iter().map(|i| i.detail_id).collect();
+    // A failed date event is claimed again only on a later day (DECISIONS 16).
+    let not_dated: Vec<&str> = EventType::ALL
+        .iter()
+        .filter(|e| !e.date_based())
+        .map(|e| e.name())
+        .collect();
+    let rows: Vec<IdRow> = crate::db::prepared::cached(diesel::sql_query(
+        "WITH m AS (SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::int[]) \
+                AS m(policy_id, ty, day, note, detail_id)), \
+         c AS (INSERT INTO pn_notification_claim AS c \
                 (policy_id, notification_type, state, detail_id, claimed_on, claimed_at, updated_at, \
                  sweep_id, lease_until) \
-             VALUES ($1, $2, $9, $6, $3, now(), now(), $7::uuid, now() + $8 * interval '1 millisecond') \
+             SELECT m.policy_id, m.ty, $8, m.detail_id, m.day, now(), now(), $6::uuid, \
+                    now() + $7 * interval '1 millisecond' FROM m ORDER BY m.policy_id, m.ty \
              ON CONFLICT (policy_id, notification_type) DO UPDATE \
-                SET state = $9, detail_id = EXCLUDED.detail_id, claimed_on = $3, \
+                SET state = $8, detail_id = EXCLUDED.detail_id, claimed_on = EXCLUDED.claimed_on, \
                     claimed_at = now(), updated_at = now(), provider = NULL, \
                     sweep_id = EXCLUDED.sweep_id, lease_until = EXCLUDED.lease_until \
-             WHERE c.state IN ($10, $11) AND NOT ($4 AND c.state = $10 AND c.claimed_on >= $3) \
+             WHERE c.state IN ($9, $10) AND NOT (c.notification_type <> ALL ($12::text[]) \
+                   AND c.state = $9 AND c.claimed_on >= EXCLUDED.claimed_on) \
              RETURNING c.policy_id, c.detail_id), \
          i AS (INSERT INTO \"tblIndicationOfPolicyNotifications\" (\"PolicyID\", \"ValidityFrom\") \
-             SELECT policy_id, now() FROM c ON CONFLICT (\"PolicyID\") DO NOTHING) \
+             SELECT DISTINCT policy_id, now() FROM c ORDER BY 1 ON CONFLICT (\"PolicyID\") DO NOTHING) \
          INSERT INTO \"tblIndicationOfPolicyNotificationsDetails\" \
              (id, \"ValidityFrom\", notification_type, \"Status\", details, \"indicationID\") \
-         SELECT c.detail_id, now(), $2, $12, $5, c.policy_id FROM c RETURNING id",
-    )
-    .bind::<Int4, _>(policy_id)
-    .bind::<Text, _>(event.name())
-    .bind::<Date, _>(today)
-    .bind::<diesel::sql_types::Bool, _>(event.date_based())
-    .bind::<Text, _>(note)
-    .bind::<Int4, _>(detail_id)
+         SELECT c.detail_id, now(), m.ty, $11, m.note, c.policy_id FROM c JOIN m ON m.detail_id = c.detail_id \
+         RETURNING id"
+    )    .bind::<Array<Int4>, _>(&policies)
+    .bind::<Array<Text>, _>(&types)
+    .bind::<Array<Date>, _>(&days)
+    .bind::<Array<Text>, _>(&notes)
+    .bind::<Array<Int4>, _>(&ids)
     .bind::<Text, _>(owner.sweep_id.to_string())
     .bind::<Int8, _>(owner.lease_ms())
     .bind::<Int2, _>(ClaimState::Unknown.code())
     .bind::<Int2, _>(ClaimState::Failed.code())
     .bind::<Int2, _>(ClaimState::Released.code())
     .bind::<Int2, _>(DetailStatus::Unknown.code())
+    .bind::<Array<Text>, _>(&not_dated))
     .load(conn)
     .await?;
-    Ok(!rows.is_empty())
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Withdraws claims of `owner` whose message never left (the sweep was asked to stop before
+/// sending them): the claim and its status-6 attempt row are removed, as if never claimed, so
+/// that the next sweep takes the message up. Returns how many were withdrawn.
+pub async fn withdraw(
+    conn: &mut AsyncPgConnection,
+    detail_ids: &[i32],
+    owner: Owner,
+) -> Result<usize, DbError> {
+    Ok(crate::db::prepared::cached(
+        diesel::sql_query(
+            "WITH c AS (DELETE FROM pn_notification_claim WHERE detail_id = ANY($1) \
+                AND sweep_id = $2::uuid AND state = $3 RETURNING detail_id) \
+         DELETE FROM \"tblIndicationOfPolicyNotificationsDetails\" \
+         WHERE id IN (SELECT detail_id FROM c) AND \"Status\" = $4",
+        )
+        .bind::<Array<Int4>, _>(detail_ids)
+        .bind::<Text, _>(owner.sweep_id.to_string())
+        .bind::<Int2, _>(ClaimState::Unknown.code())
+        .bind::<Int2, _>(DetailStatus::Unknown.code()),
+    )
+    .execute(conn)
+    .await?)
 }
 
 /// Renews the lease of every claim of `owner` still in flight; returns how many.
@@ -271,62 +326,119 @@ pub async fn heartbeat(conn: &mut AsyncPgConnection, owner: Owner) -> Result<usi
     .await?)
 }
 
-/// Records the outcome of a claimed attempt in one statement: sent → marker = now, status 1;
-/// failed → sentinel, status 4 (retried later); unknown → stays status 6 with the reason, for
-/// the operator. The lease ends. `note` is added to the provider in the detail text (the
-/// providers that failed before, see [`super::gateway::ChainResult::failover_note`]).
-/// Repeating it is harmless (the same values again).
-pub async fn record_outcome(
+/// The outcome of one claimed attempt, for [`record_outcomes`].
+#[derive(Debug, Clone)]
+pub struct OutcomeItem<'a> {
+    pub event: EventType,
+    pub policy_id: i32,
+    pub detail_id: i32,
+    pub provider: &'a str,
+    pub outcome: &'a SendOutcome,
+    /// Added to the provider in the detail text (the providers that failed before, see
+    /// [`super::gateway::ChainResult::failover_note`]).
+    pub note: &'a str,
+}
+
+/// Records the outcomes of a batch of claimed attempts in one statement: sent → marker = now,
+/// status 1; failed → sentinel, status 4 (retried later); unknown → stays status 6 with the
+/// reason, for the operator. The leases end. Repeating it is harmless (the same values again).
+pub async fn record_outcomes(
     conn: &mut AsyncPgConnection,
-    event: EventType,
-    policy_id: i32,
-    detail_id: i32,
-    provider: &str,
-    outcome: &SendOutcome,
-    note: &str,
+    items: &[OutcomeItem<'_>],
 ) -> Result<(), DbError> {
-    let (status, claim_state, details, marker_sql) = match outcome {
-        SendOutcome::Delivered => (
-            DetailStatus::Sent,
-            ClaimState::Sent,
-            truncate(&format!("sent through {provider}{note}")),
-            Some("now()"),
-        ),
-        SendOutcome::Failed(r) => (
-            DetailStatus::Error,
-            ClaimState::Failed,
-            truncate(&format!("not sent: {r}")),
-            Some(SENTINEL),
-        ),
-        SendOutcome::Unknown(r) => (
-            DetailStatus::Unknown,
-            ClaimState::Unknown,
-            truncate(&format!("outcome unknown ({provider}{note}): {r}")),
-            None,
-        ),
-    };
-    let last = match marker_sql {
-        Some(m) => format!(
-            "UPDATE \"tblIndicationOfPolicyNotifications\" SET \"{}\" = {m} WHERE \"PolicyID\" = $4",
-            event.marker_column()
-        ),
-        None => "SELECT 1".to_string(),
-    };
-    diesel::sql_query(format!(
-        "WITH d AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" \
-             SET \"Status\" = $1, details = $2 WHERE id = $3 RETURNING 1), \
-         c AS (UPDATE pn_notification_claim SET state = $5, provider = $6, updated_at = now(), \
-                 lease_until = NULL \
-             WHERE policy_id = $4 AND notification_type = $7 AND detail_id = $3 RETURNING 1) \
-         {last}"
-    ))
-    .bind::<Int2, _>(status.code())
-    .bind::<Text, _>(&details)
-    .bind::<Int4, _>(detail_id)
-    .bind::<Int4, _>(policy_id)
-    .bind::<Int2, _>(claim_state.code())
-    .bind::<Text, _>(provider)
-    .bind::<Text, _>(event.name())
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    let mut policies = Vec::with_capacity(items.len());
+    let mut types = Vec::with_capacity(items.len());
+    let mut statuses = Vec::with_capacity(items.len());
+    let mut states = Vec::with_capacity(items.len());
+    let mut details = Vec::with_capacity(items.len());
+    let mut providers = Vec::with_capacity(items.len());
+    // 1: the marker becomes now(); 4: the sentinel; 0: unchanged.
+    let mut markers: Vec<i16> = Vec::with_capacity(items.len());
+    for it in items {
+        let (status, claim_state, text, marker) = match it.outcome {
+            SendOutcome::Delivered => (
+                DetailStatus::Sent,
+                ClaimState::Sent,
+                truncate(&format!("sent through {}{}", it.provider, it.note)),
+                1,
+            ),
+            SendOutcome::Failed(r) => (
+                DetailStatus::Error,
+                ClaimState::Failed,
+                truncate(&format!("not sent: {r}")),
+                4,
+            ),
+            SendOutcome::Unknown(r) => (
+                DetailStatus::Unknown,
+                ClaimState::Unknown,
+                truncate(&format!(
+                    "outcome unknown ({}{}): {r}",
+                    it.provider, it.note
+                )),
+                0,
+            ),
+        };
+        ids.push(it.detail_id);
+        policies.push(it.policy_id);
+        types.push(it.event.name());
+        statuses.push(status.code());
+        states.push(claim_state.code());
+        details.push(text);
+        providers.push(it.provider);
+        markers.push(marker);
+    }
+    // One policy may have several events in a batch: its markers are set in one row update.
+    let columns: Vec<String> = EventType::ALL
+        .iter()
+        .map(|e| {
+            format!(
+                "\"{col}\" = COALESCE(m.\"{col}\", i.\"{col}\")",
+                col = e.marker_column()
+            )
+        })
+        .collect();
+    let per_event: Vec<String> = EventType::ALL
+        .iter()
+        .map(|e| {
+            format!(
+                "max(CASE WHEN ty = '{ty}' THEN CASE marker WHEN 1 THEN now() ELSE {SENTINEL} END END) AS \"{col}\"",
+                ty = e.name(),
+                col = e.marker_column()
+            )
+        })
+        .collect();
+    let sql = format!(
+        "WITH o AS (SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::int2[], $5::int2[], \
+                $6::text[], $7::text[], $8::int2[]) \
+                AS o(detail_id, policy_id, ty, status, claim_state, details, provider, marker)), \
+         d AS (UPDATE \"tblIndicationOfPolicyNotificationsDetails\" t \
+             SET \"Status\" = o.status, details = o.details FROM o WHERE t.id = o.detail_id RETURNING 1), \
+         c AS (UPDATE pn_notification_claim c SET state = o.claim_state, provider = o.provider, \
+                 updated_at = now(), lease_until = NULL \
+             FROM o WHERE c.policy_id = o.policy_id AND c.notification_type = o.ty \
+               AND c.detail_id = o.detail_id RETURNING 1), \
+         m AS (SELECT policy_id, {per_event} FROM o WHERE marker <> 0 GROUP BY policy_id) \
+         UPDATE \"tblIndicationOfPolicyNotifications\" i SET {columns} \
+         FROM m WHERE i.\"PolicyID\" = m.policy_id",
+        per_event = per_event.join(", "),
+        columns = columns.join(", "),
+    );
+    // One text for the process's life (built from the six events only): cached.
+    crate::db::prepared::cached(
+        diesel::sql_query(sql)
+            .bind::<Array<Int4>, _>(&ids)
+            .bind::<Array<Int4>, _>(&policies)
+            .bind::<Array<Text>, _>(&types)
+            .bind::<Array<Int2>, _>(&statuses)
+            .bind::<Array<Int2>, _>(&states)
+            .bind::<Array<Text>, _>(&details)
+            .bind::<Array<Text>, _>(&providers)
+            .bind::<Array<Int2>, _>(&markers),
+    )
     .execute(conn)
     .await?;
     Ok(())

@@ -707,29 +707,49 @@ impl Sender {
         Ok(report)
     }
 
-    /// Sends the messages from `rx` with bounded concurrency; counts their outcomes.
+    /// Sends the messages from `rx` batch by batch ([`Self::deliver_batch`]): up to
+    /// `sweep_batch_size` messages taken from what detection has ready; counts their outcomes.
     async fn consume(
         &self,
         opts: &SweepOptions,
         run: &Run,
-        rx: tokio::sync::mpsc::Receiver<(Message, NaiveDate)>,
+        mut rx: tokio::sync::mpsc::Receiver<(Message, NaiveDate)>,
     ) -> Result<SweepReport, SenderError> {
         let mut report = SweepReport::default();
-        let concurrency = self.settings.service.send_concurrency.max(1);
-        let messages =
-            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
-        let outcomes = messages
-            .map(|(m, day)| {
-                let event = m.event;
-                async move { (event, self.deliver(m, day, opts, run).await) }
-            })
-            .buffer_unordered(concurrency);
-        let mut outcomes = std::pin::pin!(outcomes);
-        while let Some((event, r)) = outcomes.next().await {
-            let label = r?;
-            report.add(event, label);
+        let size = self.settings.service.sweep_batch_size.max(1);
+        let mut held: Option<(Message, NaiveDate)> = None;
+        loop {
+            let first = match held.take() {
+                Some(m) => m,
+                None => match rx.recv().await {
+                    Some(m) => m,
+                    None => break,
+                },
+            };
+            let mut keys = std::collections::HashSet::new();
+            keys.insert((first.0.policy_id, first.0.event));
+            let mut batch = vec![first];
+            // What detection already has ready, without waiting: a batch is never held back.
+            while batch.len() < size {
+                match rx.try_recv() {
+                    Ok(m) => {
+                        // A pair appears once per claim statement: a repeat starts the next batch.
+                        if !keys.insert((m.0.policy_id, m.0.event)) {
+                            held = Some(m);
+                            break;
+                        }
+                        batch.push(m);
+                    }
+                    Err(_) => break,
+                }
+            }
+            for (event, label) in self.deliver_batch(batch, opts, run).await {
+                report.add(event, label);
+                if let Some(pb) = &opts.progress {
+                    pb.inc(1);
+                }
+            }
             if let Some(pb) = &opts.progress {
-                pb.inc(1);
                 pb.set_message(format!(
                     "{} sent, {} failed, {} unknown",
                     report.total("sent"),
@@ -741,58 +761,172 @@ impl Sender {
         Ok(report)
     }
 
-    /// Claims, sends and settles one message; returns the outcome label. Database errors are
-    /// waited out ([`RetryPolicy`]); when the sweep gives up, a message not yet claimed is
-    /// `not_reached`, and one whose outcome could not be written is `sent_unrecorded` (the
-    /// gateway took it) or `unrecorded`: its claim stays in doubt (status 6) and is listed as
-    /// interrupted once its lease expires.
-    async fn deliver(
+    /// Claims a batch in one committed statement, sends what it claimed (`send_concurrency` at
+    /// once) and records the outcomes in one statement; returns each message's outcome label.
+    /// At most one batch is claimed and not yet settled at any time, so a crash leaves at most
+    /// `sweep_batch_size` attempts in doubt (status 6). Database errors are waited out
+    /// ([`RetryPolicy`]); when the sweep gives up, messages not yet claimed are `not_reached`,
+    /// and those whose outcome could not be written are `sent_unrecorded` (the gateway took
+    /// them) or `unrecorded`: their claims stay in doubt and are listed as interrupted once the
+    /// lease expires. On a stop request, claimed messages not yet sent are withdrawn
+    /// (`not_started`).
+    async fn deliver_batch(
         &self,
-        m: Message,
-        today: NaiveDate,
+        batch: Vec<(Message, NaiveDate)>,
         opts: &SweepOptions,
         run: &Run,
-    ) -> Result<&'static str, SenderError> {
+    ) -> Vec<(EventType, &'static str)> {
+        let all = |label: &'static str| batch.iter().map(|(m, _)| (m.event, label)).collect();
         if stop_requested(opts) {
-            return Ok("not_started");
+            return all("not_started");
         }
         if run.gave_up() {
-            return Ok("not_reached");
+            return all("not_reached");
         }
-        let note = format!(
-            "in flight since {} ({} chain: {})",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"),
-            m.language,
-            self.chain.names().join(" > ")
-        );
-        let detail_id = match retrying!(self, "claim", |c| records::next_detail_id(c)) {
-            Ok(id) => id,
+        let ids = match retrying!(self, "claim", |c| records::next_detail_ids(c, batch.len())) {
+            Ok(ids) if ids.len() == batch.len() => ids,
+            Ok(_) => return all("not_reached"),
             Err(e) => {
                 run.give_up(&e);
-                return Ok("not_reached");
+                return all("not_reached");
             }
         };
-        // A claim whose answer was lost with the connection may have committed: it is ours
-        // when a claim with our fresh attempt id exists (no other claim can hold that id).
+        let chain = self.chain.names().join(" > ");
+        let since = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC");
+        let items: Vec<records::ClaimItem> = batch
+            .iter()
+            .zip(&ids)
+            .map(|((m, day), &detail_id)| records::ClaimItem {
+                event: m.event,
+                policy_id: m.policy_id,
+                day: *day,
+                note: format!("in flight since {since} ({} chain: {chain})", m.language),
+                detail_id,
+            })
+            .collect();
+        // A claim whose answer was lost with the connection may have committed: the batch is
+        // ours when claims with our fresh attempt ids exist (no other claim can hold them).
         let mut tried = false;
         let claimed = retrying!(self, "claim", |c| async {
-            if tried && records::claimed_with(c, detail_id).await? {
-                return Ok(true);
+            if tried {
+                let found = records::claimed_among(c, &ids).await?;
+                if !found.is_empty() {
+                    return Ok(found);
+                }
             }
             tried = true;
-            records::claim(c, m.event, m.policy_id, today, &note, detail_id, run.owner).await
+            records::claim_batch(c, &items, run.owner).await
         });
-        match claimed {
-            Ok(true) => {}
-            Ok(false) => return Ok("claimed_elsewhere"),
+        let claimed: std::collections::HashSet<i32> = match claimed {
+            Ok(v) => v.into_iter().collect(),
             Err(e) => {
                 run.give_up(&e);
-                return Ok("not_reached");
+                return all("not_reached");
             }
+        };
+        let concurrency = self.settings.service.send_concurrency.max(1);
+        // Materialised first: a stream holding the filtering closures would not be `Send`.
+        let mut sends = Vec::with_capacity(claimed.len());
+        for ((m, _), &id) in batch.iter().zip(&ids) {
+            if claimed.contains(&id) {
+                sends.push(async move { (m, id, self.send_one(m, opts).await) });
+            }
+        }
+        let results: Vec<(&Message, i32, Option<super::gateway::ChainResult>)> =
+            futures::stream::iter(sends)
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+        let mut labels: Vec<(EventType, &'static str)> = batch
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| !claimed.contains(id))
+            .map(|((m, _), _)| (m.event, "claimed_elsewhere"))
+            .collect();
+        // Claimed, never sent (a stop request came): withdrawn, for the next sweep.
+        let unsent: Vec<i32> = results
+            .iter()
+            .filter(|r| r.2.is_none())
+            .map(|r| r.1)
+            .collect();
+        if !unsent.is_empty() {
+            let withdrawn = match retrying!(self, "withdraw", |c| records::withdraw(
+                c, &unsent, run.owner
+            )) {
+                Ok(_) => "not_started",
+                Err(e) => {
+                    run.give_up(&e);
+                    tracing::error!(
+                        count = unsent.len(),
+                        "claims of messages never sent not withdrawn: they stay in doubt (status 6)"
+                    );
+                    "unrecorded"
+                }
+            };
+            labels.extend(
+                results
+                    .iter()
+                    .filter(|r| r.2.is_none())
+                    .map(|r| (r.0.event, withdrawn)),
+            );
+        }
+        let notes: Vec<(String, &super::gateway::ChainResult)> = results
+            .iter()
+            .filter_map(|r| r.2.as_ref().map(|c| (c.failover_note(), c)))
+            .collect();
+        let outcomes: Vec<records::OutcomeItem<'_>> = results
+            .iter()
+            .filter(|r| r.2.is_some())
+            .zip(&notes)
+            .map(|(r, (note, c))| records::OutcomeItem {
+                event: r.0.event,
+                policy_id: r.0.policy_id,
+                detail_id: r.1,
+                provider: &c.provider,
+                outcome: &c.outcome,
+                note,
+            })
+            .collect();
+        if outcomes.is_empty() {
+            return labels;
+        }
+        let recorded = retrying!(self, "record_outcome", |c| records::record_outcomes(
+            c, &outcomes
+        ));
+        match recorded {
+            Ok(()) => labels.extend(outcomes.iter().map(|o| (o.event, o.outcome.label()))),
+            Err(e) => {
+                run.give_up(&e);
+                tracing::error!(
+                    count = outcomes.len(),
+                    "outcomes not recorded: the attempts stay in doubt (status 6)"
+                );
+                labels.extend(outcomes.iter().map(|o| {
+                    (
+                        o.event,
+                        match o.outcome {
+                            SendOutcome::Delivered => "sent_unrecorded",
+                            _ => "unrecorded",
+                        },
+                    )
+                }));
+            }
+        }
+        labels
+    }
+
+    /// Sends one claimed message through the chain, unless a stop was requested (`None`: not
+    /// sent).
+    async fn send_one(
+        &self,
+        m: &Message,
+        opts: &SweepOptions,
+    ) -> Option<super::gateway::ChainResult> {
+        if stop_requested(opts) {
+            return None;
         }
         let result = self.chain.send(&m.phone, &m.text).await;
         let label = result.outcome.label();
-        let failover = result.failover_note();
         tracing::info!(
             event = m.event.name(),
             policy_id = m.policy_id,
@@ -805,29 +939,7 @@ impl Sender {
             tracing::warn!(policy_id = m.policy_id, event = m.event.name(), %reason, "outcome unknown: left for the operator (status 6)");
         }
         metrics::counter!("pn_notifications_total", "event" => m.event.name(), "gateway" => result.provider.clone(), "outcome" => label).increment(1);
-        let recorded = retrying!(self, "record_outcome", |c| records::record_outcome(
-            c,
-            m.event,
-            m.policy_id,
-            detail_id,
-            &result.provider,
-            &result.outcome,
-            &failover,
-        ));
-        if let Err(e) = recorded {
-            run.give_up(&e);
-            tracing::error!(
-                policy_id = m.policy_id,
-                event = m.event.name(),
-                outcome = label,
-                "outcome not recorded: the attempt stays in doubt (status 6)"
-            );
-            return Ok(match result.outcome {
-                SendOutcome::Delivered => "sent_unrecorded",
-                _ => "unrecorded",
-            });
-        }
-        Ok(label)
+        Some(result)
     }
 
     /// Sends one test message through the chain (no records).

@@ -1,8 +1,10 @@
 //! `TextNotificationProvider`: writes each message to `SMSMessage_N.txt` in a folder (a sandbox
 //! and a trace for operators). Numbers continue after the highest file present at start-up, with
-//! no rescan per message; each file appears whole (temporary file, then a no-clobber link).
+//! no rescan per message; each file appears whole (temporary file, then a no-clobber link). Files
+//! are not flushed to disk one by one: that is left to the operating system (DECISIONS 40).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
@@ -14,7 +16,7 @@ use crate::config::ProviderSettings;
 pub struct TextFileGateway {
     name: String,
     folder: PathBuf,
-    next: AtomicU64,
+    next: Arc<AtomicU64>,
 }
 
 impl TextFileGateway {
@@ -39,7 +41,7 @@ impl TextFileGateway {
         Ok(TextFileGateway {
             name: name.to_string(),
             folder,
-            next: AtomicU64::new(highest + 1),
+            next: Arc::new(AtomicU64::new(highest + 1)),
         })
     }
 
@@ -47,33 +49,33 @@ impl TextFileGateway {
     pub fn folder(&self) -> &Path {
         &self.folder
     }
+}
 
-    fn write(&self, phone: &str, text: &str) -> std::io::Result<PathBuf> {
-        use std::io::Write;
-        std::fs::create_dir_all(&self.folder)?;
-        let tmp = self.folder.join(format!(
-            ".SMSMessage_{}_{}.tmp",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            write!(f, "To: {phone}\n\n{text}")?;
-            f.sync_all()?;
-        }
-        // Another process may write into the same folder: never overwrite, take the next number.
-        let result = loop {
-            let n = self.next.fetch_add(1, Ordering::SeqCst);
-            let target = self.folder.join(format!("SMSMessage_{n}.txt"));
-            match std::fs::hard_link(&tmp, &target) {
-                Ok(()) => break Ok(target),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => break Err(e),
-            }
-        };
-        let _ = std::fs::remove_file(&tmp);
-        result
+/// Writes one message file into `folder`: a temporary file, then linked under the next free
+/// number (never overwriting one, even when another process writes into the same folder).
+fn write(folder: &Path, next: &AtomicU64, phone: &str, text: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(folder)?;
+    let tmp = folder.join(format!(
+        ".SMSMessage_{}_{}.tmp",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        write!(f, "To: {phone}\n\n{text}")?;
     }
+    let result = loop {
+        let n = next.fetch_add(1, Ordering::SeqCst);
+        let target = folder.join(format!("SMSMessage_{n}.txt"));
+        match std::fs::hard_link(&tmp, &target) {
+            Ok(()) => break Ok(target),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
 fn highest_number(folder: &Path) -> std::io::Result<u64> {
@@ -99,12 +101,18 @@ impl Gateway for TextFileGateway {
     }
 
     async fn send(&self, phone: &str, text: &str) -> SendOutcome {
-        // Small local files: written inline (a blocking pool hop would cost more than the write).
-        match self.write(phone, text) {
-            Ok(_) => SendOutcome::Delivered,
-            Err(e) => {
+        // On the blocking pool, so that `send_concurrency` files are written at once.
+        let (folder, next) = (self.folder.clone(), self.next.clone());
+        let (phone, text) = (phone.to_string(), text.to_string());
+        let written =
+            tokio::task::spawn_blocking(move || write(&folder, &next, &phone, &text)).await;
+        match written {
+            Ok(Ok(_)) => SendOutcome::Delivered,
+            Ok(Err(e)) => {
                 SendOutcome::Failed(format!("cannot write into {}: {e}", self.folder.display()))
             }
+            // The task panicked or was cancelled: the file may or may not exist.
+            Err(e) => SendOutcome::Unknown(format!("writing into {}: {e}", self.folder.display())),
         }
     }
 }
