@@ -178,6 +178,9 @@ pub async fn record(
             core_mutation_log::status.eq(status.code()),
             core_mutation_log::error.eq(error),
             core_mutation_log::user_id.eq(meta.user_id),
+            // Marks the row as ours, so that the follower of openIMIS's mutations skips it
+            // (DECISIONS 47).
+            core_mutation_log::json_ext.eq(Some(crate::follower::own_mark())),
         ))
         .execute(conn)
         .await?;
