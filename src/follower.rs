@@ -41,13 +41,6 @@ pub const GRACE_SECONDS: i64 = 300;
 pub const STUCK_SECONDS: i64 = 86_400;
 /// Log rows handled per pass at most.
 pub const BATCH: i64 = 500;
-/// The `JsonExt` key our own mutations mark their log rows with.
-pub const OWN_MARK_KEY: &str = "policy_notification";
-
-/// The `JsonExt` value of a log row written by this service's own mutations.
-pub fn own_mark() -> Value {
-    serde_json::json!({ OWN_MARK_KEY: { "own": true } })
-}
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -154,7 +147,7 @@ struct FamilyId {
     id: i32,
 }
 
-/// A log row that this service did not write and that may still need following: finished,
+/// A log row that this service did not write (its mark: [`crate::mutation_log::own_mark`]) and that may still need following: finished,
 /// requested since the horizon, not seen yet, not ours.
 const PENDING: &str = "l.\"request_date_time\" >= $1 AND l.\"status\" IN (1, 2) \
      AND NOT EXISTS (SELECT 1 FROM \"pn_follow_seen\" s WHERE s.\"mutation_id\" = l.\"id\") \

@@ -110,6 +110,12 @@ fn details_text(meta: &MutationMeta) -> Option<String> {
         .map(|d| serde_json::Value::from(d.clone()).to_string())
 }
 
+/// The `JsonExt` of every log row this service writes: the follower of openIMIS's mutations
+/// (`follower.rs`) skips rows so marked, their hooks ran in their own transaction (DECISIONS 47).
+pub fn own_mark() -> serde_json::Value {
+    json!({"policy_notification": {"own": true}})
+}
+
 /// Widest `clientMutationId` / `clientMutationLabel` (the columns are `varchar(255)`).
 pub const MAX_CLIENT_TEXT: usize = 255;
 
@@ -178,9 +184,7 @@ pub async fn record(
             core_mutation_log::status.eq(status.code()),
             core_mutation_log::error.eq(error),
             core_mutation_log::user_id.eq(meta.user_id),
-            // Marks the row as ours, so that the follower of openIMIS's mutations skips it
-            // (DECISIONS 47).
-            core_mutation_log::json_ext.eq(Some(crate::follower::own_mark())),
+            core_mutation_log::json_ext.eq(Some(own_mark())),
         ))
         .execute(conn)
         .await?;

@@ -230,10 +230,10 @@ async fn invalid_data_is_a_recorded_problem_never_a_guess() {
     assert_eq!(e.sms().await.as_deref(), Some("false en"), "row unchanged");
     let fields = e
         .db
-        .scalar(&format!(
+        .scalar(
             "SELECT string_agg(\"field\" || '@' || \"mutation_id\"::text || '#' || \"family_id\"::text, ',' ORDER BY \"id\") \
              FROM \"pn_follow_problem\""
-        ))
+        )
         .await
         .unwrap_or_default();
     assert_eq!(
@@ -447,4 +447,31 @@ async fn the_tables_openimis_writes_have_its_columns() {
             .unwrap_or_default();
         assert_eq!(have, columns, "{table}");
     }
+}
+
+#[tokio::test]
+async fn the_background_follower_applies_within_its_poll() {
+    let e = env().await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hooks: std::sync::Arc<dyn policy_notification::hooks::FamilyHooks> =
+        std::sync::Arc::new(e.hooks.clone());
+    let task = tokio::spawn(follower::run(
+        e.pool.clone(),
+        hooks,
+        std::time::Duration::from_millis(100),
+        stop_rx,
+    ));
+    e.openimis_update(Some(pn(true.into(), "fr".into()))).await;
+    // Wait for the effect (no timing is asserted; the bound only stops a broken run).
+    let mut seen = None;
+    for _ in 0..300 {
+        seen = e.sms().await;
+        if seen.as_deref() == Some("true fr") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.as_deref(), Some("true fr"));
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
 }
