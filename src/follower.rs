@@ -151,7 +151,7 @@ struct FamilyId {
 /// requested since the horizon, not seen yet, not ours.
 const PENDING: &str = "l.\"request_date_time\" >= $1 AND l.\"status\" IN (1, 2) \
      AND NOT EXISTS (SELECT 1 FROM \"pn_follow_seen\" s WHERE s.\"mutation_id\" = l.\"id\") \
-     AND NOT COALESCE((l.\"JsonExt\" -> 'policy_notification' ->> 'own')::boolean, false)";
+     AND NOT COALESCE(l.\"JsonExt\" @> '{\"policy_notification\": {\"own\": true}}'::jsonb, false)";
 
 fn problem_text(e: &HookError) -> (String, String) {
     match e {

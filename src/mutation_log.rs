@@ -351,7 +351,7 @@ pub async fn list(
             _ => return Err(BadLogOrder(entry.clone()).into()),
         };
     }
-    let rows: Vec<MutationLogRow> = q
+    let mut rows: Vec<MutationLogRow> = q
         .then_order_by(m::request_date_time.desc())
         .then_order_by(m::id.asc())
         .select(MutationLogRow::as_select())
@@ -359,6 +359,13 @@ pub async fn list(
         .limit(window.limit.max(0))
         .load(conn)
         .await?;
+    // Our own mark is bookkeeping, not the client's data (DECISIONS 47).
+    let mark = own_mark();
+    for row in &mut rows {
+        if row.json_ext.as_ref() == Some(&mark) {
+            row.json_ext = None;
+        }
+    }
     let total = if window.with_total {
         Some(
             filtered(viewer, filter)
