@@ -185,6 +185,15 @@ pub struct ServiceSettings {
     /// Connections in the pool.
     #[serde(deserialize_with = "int::<1, 512, _, _>")]
     pub pool_size: usize,
+    /// Apply openIMIS's own completed family mutations (its mutation log) to `tblFamilySMS`
+    /// (DECISIONS 46).
+    pub follow_openimis_mutations: bool,
+    /// How often the follower reads the mutation log, milliseconds.
+    #[serde(deserialize_with = "int::<100, 60_000, _, _>")]
+    pub follow_poll_millis: u64,
+    /// PEM file of the RSA public key openIMIS signs RS256 tokens with (DECISIONS 48).
+    #[serde(deserialize_with = "public_key_file")]
+    pub jwt_public_key_file: Option<PublicKeyFile>,
 }
 
 impl Default for ServiceSettings {
@@ -215,6 +224,9 @@ impl Default for ServiceSettings {
             graphql_max_complexity: 5000,
             notification_admin_perms: vec![131224],
             pool_size: 16,
+            follow_openimis_mutations: false,
+            follow_poll_millis: 2000,
+            jwt_public_key_file: None,
         }
     }
 }
@@ -1174,6 +1186,45 @@ fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Er
     }
 }
 
+/// An RSA public key file, read and checked when the settings are read.
+#[derive(Clone)]
+pub struct PublicKeyFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its PEM text.
+    pub pem: String,
+}
+
+impl fmt::Debug for PublicKeyFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKeyFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for PublicKeyFile {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.path.display())
+    }
+}
+
+fn public_key_file<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PublicKeyFile>, D::Error> {
+    let path = match Value::deserialize(d)? {
+        Value::String(s) if !s.trim().is_empty() => PathBuf::from(s.trim()),
+        _ => return Err(de::Error::custom("expected the path of a PEM file")),
+    };
+    let pem = std::fs::read_to_string(&path)
+        .map_err(|e| de::Error::custom(format!("cannot read {}: {e}", path.display())))?;
+    crate::auth::rsa_key::pkcs1_der(&pem).map_err(|e| {
+        de::Error::custom(format!(
+            "{} is not an RSA public key in PEM form ({e})",
+            path.display()
+        ))
+    })?;
+    Ok(Some(PublicKeyFile { path, pem }))
+}
+
 fn database_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
     let url = secret(d)?;
     if let Some(u) = &url
@@ -1390,7 +1441,7 @@ mod tests {
 
     #[test]
     fn key_lists_come_from_the_types() {
-        assert_eq!(service_keys().len(), 25);
+        assert_eq!(service_keys().len(), 28);
         assert!(service_keys().contains(&"jwt_secret"));
         assert_eq!(module_keys().len(), 10);
         assert!(module_keys().contains(&"eligibleNotificationTypes"));

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod families;
+pub mod follower;
 pub mod graphql;
 pub mod hooks;
 pub mod http;

@@ -412,6 +412,14 @@ async fn serve_on(
         stop_rx,
         args.demo,
     ));
+    let follower = state.settings.service.follow_openimis_mutations.then(|| {
+        tokio::spawn(policy_notification::follower::run(
+            state.pool.clone(),
+            runtime::family_hooks(&state.settings),
+            std::time::Duration::from_millis(state.settings.service.follow_poll_millis),
+            stop_tx.subscribe(),
+        ))
+    });
     let stop = stop_tx.clone();
     let shutdown = async move {
         shutdown.wait().await;
@@ -420,6 +428,9 @@ async fn serve_on(
     let result = runtime::serve(state, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
+    if let Some(f) = follower {
+        let _ = f.await;
+    }
     if let Some(m) = metrics_listener {
         let _ = m.await;
     }

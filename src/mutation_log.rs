@@ -110,6 +110,12 @@ fn details_text(meta: &MutationMeta) -> Option<String> {
         .map(|d| serde_json::Value::from(d.clone()).to_string())
 }
 
+/// The `JsonExt` of every log row this service writes: the follower of openIMIS's mutations
+/// (`follower.rs`) skips rows so marked, their hooks ran in their own transaction (DECISIONS 47).
+pub fn own_mark() -> serde_json::Value {
+    json!({"policy_notification": {"own": true}})
+}
+
 /// Widest `clientMutationId` / `clientMutationLabel` (the columns are `varchar(255)`).
 pub const MAX_CLIENT_TEXT: usize = 255;
 
@@ -178,6 +184,7 @@ pub async fn record(
             core_mutation_log::status.eq(status.code()),
             core_mutation_log::error.eq(error),
             core_mutation_log::user_id.eq(meta.user_id),
+            core_mutation_log::json_ext.eq(Some(own_mark())),
         ))
         .execute(conn)
         .await?;
@@ -380,7 +387,7 @@ pub async fn list(
             _ => return Err(BadLogOrder(entry.clone()).into()),
         };
     }
-    let rows: Vec<MutationLogRow> = q
+    let mut rows: Vec<MutationLogRow> = q
         .then_order_by(m::request_date_time.desc())
         .then_order_by(m::id.asc())
         .select(MutationLogRow::as_select())
@@ -388,6 +395,13 @@ pub async fn list(
         .limit(window.limit.max(0))
         .load(conn)
         .await?;
+    // Our own mark is bookkeeping, not the client's data (DECISIONS 47).
+    let mark = own_mark();
+    for row in &mut rows {
+        if row.json_ext.as_ref() == Some(&mark) {
+            row.json_ext = None;
+        }
+    }
     let total = if window.with_total {
         Some(
             filtered(viewer, filter)

@@ -321,11 +321,21 @@ pub fn family_hooks(settings: &Settings) -> crate::hooks::SharedHooks {
 /// Builds the shared state from a pool, settings and the JWT fallback secret.
 pub fn app_state(pool: Pool, settings: Settings, jwt_secret: SecretString) -> AppState {
     let settings = Arc::new(settings);
-    let jwt = Arc::new(crate::auth::JwtKeys::new(
+    let mut keys = crate::auth::JwtKeys::new(
         jwt_secret,
         settings.service.jwt_expiration_seconds,
         settings.service.jwt_refresh_expiration_seconds,
-    ));
+    );
+    if let Some(file) = &settings.service.jwt_public_key_file {
+        // The file was checked when the settings were read.
+        match keys.clone().with_rsa_public_key(&file.pem) {
+            Ok(k) => keys = k,
+            Err(e) => {
+                tracing::error!(error = %e, "jwt_public_key_file not usable: RS256 tokens are refused")
+            }
+        }
+    }
+    let jwt = Arc::new(keys);
     let catalog = crate::db::catalog::CatalogCell::default();
     let schema = crate::graphql::build_schema(
         pool.clone(),

@@ -9,6 +9,7 @@
 
 pub mod identity;
 pub mod password;
+pub mod rsa_key;
 pub mod throttle;
 pub mod token;
 

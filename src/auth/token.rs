@@ -1,5 +1,7 @@
 //! Tokens the openIMIS way (DECISIONS 31): HS256 signed with the user's `PrivateKey`, else the
-//! configured secret; the `username` claim, read unverified, chooses the key.
+//! configured secret; the `username` claim, read unverified, chooses the key. RS256 tokens (what
+//! openIMIS issues when its RSA key files exist) are verified with the configured public key
+//! (`service.jwt_public_key_file`, DECISIONS 48); no other algorithm is accepted.
 
 use std::collections::HashSet;
 
@@ -38,6 +40,8 @@ pub struct Claims {
 #[derive(Clone)]
 pub struct JwtKeys {
     secret: SecretString,
+    /// openIMIS's RSA public key, for its RS256 tokens.
+    public_key: Option<DecodingKey>,
     /// Access token lifetime, seconds.
     pub expiration_seconds: i64,
     /// How long after login a token may be refreshed, seconds.
@@ -65,9 +69,19 @@ impl JwtKeys {
     ) -> Self {
         JwtKeys {
             secret,
+            public_key: None,
             expiration_seconds,
             refresh_expiration_seconds,
         }
+    }
+
+    /// The same keys, also accepting RS256 tokens signed by the private half of `pem` (an RSA
+    /// public key in PEM form).
+    pub fn with_rsa_public_key(mut self, pem: &str) -> Result<Self, AuthError> {
+        let der = super::rsa_key::pkcs1_der(pem)
+            .map_err(|e| AuthError::Sign(format!("RSA public key: {e}")))?;
+        self.public_key = Some(DecodingKey::from_rsa_der(&der));
+        Ok(self)
     }
 
     fn key_for<'a>(&'a self, private_key: Option<&'a str>) -> &'a [u8] {
@@ -94,21 +108,29 @@ impl JwtKeys {
         private_key: Option<&str>,
         check_exp: bool,
     ) -> Result<Claims, AuthError> {
-        let mut validation = Validation::new(Algorithm::HS256);
+        let algorithm = jsonwebtoken::decode_header(token)
+            .map_err(|_| AuthError::BadToken)?
+            .alg;
+        let secret;
+        let key = match (algorithm, &self.public_key) {
+            (Algorithm::HS256, _) => {
+                secret = DecodingKey::from_secret(self.key_for(private_key));
+                &secret
+            }
+            (Algorithm::RS256, Some(public)) => public,
+            _ => return Err(AuthError::BadToken),
+        };
+        let mut validation = Validation::new(algorithm);
         validation.leeway = 0;
         validation.validate_exp = check_exp;
         validation.validate_nbf = true;
         validation.required_spec_claims = HashSet::from(["exp".to_string()]);
-        jsonwebtoken::decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(self.key_for(private_key)),
-            &validation,
-        )
-        .map(|d| d.claims)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-            _ => AuthError::BadToken,
-        })
+        jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::BadToken,
+            })
     }
 }
 

@@ -25,9 +25,15 @@ const BLOCKING_PARSE_BYTES: usize = 16 * 1024;
 /// Path of the GraphQL endpoint.
 pub const PATH: &str = "/api/graphql";
 
+/// The same endpoint under the gateway prefix of an openIMIS installation (POST only; the whole
+/// schema).
+pub const GATEWAY_PATH: &str = "/api/policy_notification/graphql";
+
 /// The GraphQL routes (they enforce the body limit themselves, with a GraphQL-shaped error).
 pub fn routes() -> Router<AppState> {
-    Router::new().route(PATH, get(graphiql).post(graphql))
+    Router::new()
+        .route(PATH, get(graphiql).post(graphql))
+        .route(GATEWAY_PATH, axum::routing::post(graphql))
 }
 
 /// The GraphiQL page: every script and style sheet from the service itself

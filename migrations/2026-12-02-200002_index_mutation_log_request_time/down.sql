@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS "pn_mutation_log_request_time";
