@@ -186,12 +186,12 @@ pub struct ServiceSettings {
     #[serde(deserialize_with = "int::<1, 512, _, _>")]
     pub pool_size: usize,
     /// Apply openIMIS's own completed family mutations (its mutation log) to `tblFamilySMS`
-    /// (DECISIONS 46).
+    /// (DECISIONS 45).
     pub follow_openimis_mutations: bool,
     /// How often the follower reads the mutation log, milliseconds.
     #[serde(deserialize_with = "int::<100, 60_000, _, _>")]
     pub follow_poll_millis: u64,
-    /// PEM file of the RSA public key openIMIS signs RS256 tokens with (DECISIONS 48).
+    /// PEM file of the RSA public key openIMIS signs RS256 tokens with (DECISIONS 47).
     #[serde(deserialize_with = "public_key_file")]
     pub jwt_public_key_file: Option<PublicKeyFile>,
 }

@@ -1,4 +1,4 @@
-//! The consent follower (issue 16, DECISIONS 46–48): beside an unchanged openIMIS, the family
+//! The consent follower (issue 16, DECISIONS 45–47): beside an unchanged openIMIS, the family
 //! mutations openIMIS itself completed are read back from its mutation log (`core_Mutation_Log`,
 //! linked to families through `insuree_FamilyMutation`) and their `contribution.PolicyNotification`
 //! is applied to `tblFamilySMS` through the same family hooks as our own mutations.
@@ -9,7 +9,7 @@
 //!   has none.
 //! - `deleteFamilies` (status 2 or 1, `uuids` in the input, no link: openIMIS links nothing on
 //!   delete): the rows of the listed families that are deleted in `tblFamilies` are end-dated.
-//! - Our own mutations mark their log rows (`JsonExt.policy_notification.own`, DECISIONS 47) and
+//! - Our own mutations mark their log rows (`JsonExt.policy_notification.own`, DECISIONS 46) and
 //!   are skipped: their hooks ran in their own transaction.
 //!
 //! One pass ([`tick`]) is one transaction: it takes the cursor row with `FOR UPDATE SKIP LOCKED`

@@ -111,7 +111,7 @@ fn details_text(meta: &MutationMeta) -> Option<String> {
 }
 
 /// The `JsonExt` of every log row this service writes: the follower of openIMIS's mutations
-/// (`follower.rs`) skips rows so marked, their hooks ran in their own transaction (DECISIONS 47).
+/// (`follower.rs`) skips rows so marked, their hooks ran in their own transaction (DECISIONS 46).
 pub fn own_mark() -> serde_json::Value {
     json!({"policy_notification": {"own": true}})
 }
@@ -395,7 +395,7 @@ pub async fn list(
         .limit(window.limit.max(0))
         .load(conn)
         .await?;
-    // Our own mark is bookkeeping, not the client's data (DECISIONS 47).
+    // Our own mark is bookkeeping, not the client's data (DECISIONS 46).
     let mark = own_mark();
     for row in &mut rows {
         if row.json_ext.as_ref() == Some(&mark) {

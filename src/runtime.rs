@@ -124,7 +124,7 @@ pub async fn resolve_settings(
 }
 
 /// The file `serve --demo` leaves in the embedded data folder, so that later commands on that
-/// folder (`serve`, `send-notifications`, `send-test`) use the demo's settings too (DECISIONS 44).
+/// folder (`serve`, `send-notifications`, `send-test`) use the demo's settings too (DECISIONS 43).
 pub const DEMO_MARKER: &str = "demo_settings";
 
 /// Records in the data folder that `serve --demo` prepared it (embedded database only).

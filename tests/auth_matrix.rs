@@ -28,7 +28,7 @@ const LOGIN_FIELDS: [&str; 5] = [
 /// (its own mutation logs); a bad token is refused (401).
 const PUBLIC_READS: [&str; 2] = ["languages", "mutationLogs"];
 /// Fields any logged-in user may read, as in openIMIS (scoped to the user's districts,
-/// DECISIONS 45): refused without a token, answered without a right.
+/// DECISIONS 44): refused without a token, answered without a right.
 const LOGGED_IN_READS: [&str; 3] = ["locations", "locationsStr", "userDistricts"];
 
 struct Schema {

@@ -1,4 +1,4 @@
--- The consent follower (issue 16, DECISIONS 46): its cursor and counters (one row), the
+-- The consent follower (issue 16, DECISIONS 45): its cursor and counters (one row), the
 -- core_Mutation_Log rows already handled (ours, written by our own mutations in their own
 -- transaction, and openIMIS's, once followed), and the contributions it could not apply.
 CREATE TABLE IF NOT EXISTS "pn_follow_cursor" (

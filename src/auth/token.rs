@@ -1,7 +1,7 @@
 //! Tokens the openIMIS way (DECISIONS 31): HS256 signed with the user's `PrivateKey`, else the
 //! configured secret; the `username` claim, read unverified, chooses the key. RS256 tokens (what
 //! openIMIS issues when its RSA key files exist) are verified with the configured public key
-//! (`service.jwt_public_key_file`, DECISIONS 48); no other algorithm is accepted.
+//! (`service.jwt_public_key_file`, DECISIONS 47); no other algorithm is accepted.
 
 use std::collections::HashSet;
 

@@ -2,7 +2,7 @@
 //! family form's location pickers and the report's area pickers use) and the user's districts
 //! (`userDistricts`). The district scope is [`Scope::locations`]: administrators see every
 //! location, anyone else their districts, what lies below them, and a region only when every
-//! district of it is theirs (DECISIONS 10, 45); an anonymous caller is refused before this module.
+//! district of it is theirs (DECISIONS 10, 44); an anonymous caller is refused before this module.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Int4, Nullable, Varchar};

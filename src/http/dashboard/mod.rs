@@ -1,5 +1,5 @@
 //! The sending dashboard, `/api/policy_notification/dashboard/` (docs/dashboard.md,
-//! DECISIONS 42): server-rendered HTML over the figures of [`sections`], each also as JSON
+//! DECISIONS 41): server-rendered HTML over the figures of [`sections`], each also as JSON
 //! (`<id>.json`). Logged in with the openIMIS user name and password (throttled as the API's
 //! login), for holders of `service.notification_admin_perms` (default 131224) and administrators,
 //! within their districts. The session is the user's token in an HttpOnly, SameSite=Strict

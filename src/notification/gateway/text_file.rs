@@ -1,7 +1,7 @@
 //! `TextNotificationProvider`: writes each message to `SMSMessage_N.txt` in a folder (a sandbox
 //! and a trace for operators). Numbers continue after the highest file present at start-up, with
 //! no rescan per message; each file appears whole (temporary file, then a no-clobber link). Files
-//! are not flushed to disk one by one: that is left to the operating system (DECISIONS 40).
+//! are not flushed to disk one by one: that is left to the operating system (DECISIONS 39).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
