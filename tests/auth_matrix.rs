@@ -251,7 +251,14 @@ async fn every_endpoint_refuses_callers_without_a_token_or_a_right() {
         };
         assert_eq!(status, expected, "current_user as {who}");
         // The dashboard's figures (its page shows a login form or a refusal, never data).
-        for figure in ["messages", "unknown", "sweeps", "providers", "consent"] {
+        for figure in [
+            "messages",
+            "unknown",
+            "sweeps",
+            "providers",
+            "consent",
+            "follower",
+        ] {
             let mut req = app
                 .client
                 .get(app.url(&format!("/api/policy_notification/dashboard/{figure}.json")));

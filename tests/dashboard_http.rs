@@ -111,7 +111,14 @@ async fn anonymous_and_unprivileged_callers_are_refused() {
     let (status, page) = get(&app, BASE, Some(&clerk)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
     assert!(page.contains("clerk"), "{page}");
-    for name in ["messages", "unknown", "sweeps", "providers", "consent"] {
+    for name in [
+        "messages",
+        "unknown",
+        "sweeps",
+        "providers",
+        "consent",
+        "follower",
+    ] {
         let (status, body) = get(&app, &format!("{BASE}{name}.json"), Some(&clerk)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {body}");
         assert!(body.contains("FORBIDDEN"), "{body}");

@@ -475,3 +475,46 @@ async fn the_background_follower_applies_within_its_poll() {
     stop_tx.send(true).unwrap();
     task.await.unwrap();
 }
+
+/// The dashboard's follower figure (docs/dashboard.md): the counts for right 131224, the
+/// problems (which name families) for administrators only.
+#[tokio::test]
+async fn the_dashboard_shows_the_followers_counts_and_problems() {
+    let e = env().await;
+    e.openimis_update(Some(pn(true.into(), "fr".into()))).await;
+    e.openimis_update(Some(pn(true.into(), "zz".into()))).await;
+    let r = e.tick().await;
+    assert_eq!((r.applied, r.problems), (1, 1), "{r:?}");
+
+    let app = support::app::TestApp::spawn(&e.db).await;
+    fixtures::user(&e.db, "pn_ops", "Secret1!", &[131224], &[], false).await;
+    fixtures::user(&e.db, "pn_root", "Secret1!", &[], &[], true).await;
+    let url = app.url("/api/policy_notification/dashboard/follower.json");
+    let mut seen = Vec::new();
+    for who in ["pn_ops", "pn_root"] {
+        let token = app.login(who, "Secret1!").await;
+        let resp = app
+            .client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::OK, "{who}");
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["figure"], "follower", "{v}");
+        let d = &v["data"];
+        assert_eq!(d["enabled"], false, "{d}");
+        assert_eq!(
+            (d["applied"].as_i64(), d["problems"].as_i64()),
+            (Some(1), Some(1)),
+            "{d}"
+        );
+        seen.push(d["recentProblems"].as_array().map(Vec::len));
+    }
+    assert_eq!(
+        seen,
+        vec![Some(0), Some(1)],
+        "problems listed to administrators only"
+    );
+}

@@ -414,11 +414,13 @@ pub async fn locations_with_ancestors(
     crate::db::prepared::cached(diesel::sql_query(
         "WITH RECURSIVE chain AS ( \
            SELECT l.\"LocationId\", l.\"LocationUUID\", l.\"LocationCode\", l.\"LocationName\", \
-             l.\"LocationType\", l.\"ParentLocationId\", l.\"ValidityFrom\", l.\"ValidityTo\", l.\"LegacyID\" \
+             l.\"LocationType\", l.\"ParentLocationId\", l.\"ValidityFrom\", l.\"ValidityTo\", l.\"LegacyID\", \
+             l.\"MalePopulation\", l.\"FemalePopulation\", l.\"OtherPopulation\", l.\"Families\", l.\"AuditUserId\" \
            FROM \"tblLocations\" l WHERE l.\"LocationId\" = ANY($1) \
            UNION \
            SELECT p.\"LocationId\", p.\"LocationUUID\", p.\"LocationCode\", p.\"LocationName\", \
-             p.\"LocationType\", p.\"ParentLocationId\", p.\"ValidityFrom\", p.\"ValidityTo\", p.\"LegacyID\" \
+             p.\"LocationType\", p.\"ParentLocationId\", p.\"ValidityFrom\", p.\"ValidityTo\", p.\"LegacyID\", \
+             p.\"MalePopulation\", p.\"FemalePopulation\", p.\"OtherPopulation\", p.\"Families\", p.\"AuditUserId\" \
            FROM \"tblLocations\" p JOIN chain c ON p.\"LocationId\" = c.\"ParentLocationId\" \
          ) SELECT \"LocationId\" AS location_id, \"LocationUUID\" AS location_uuid, \
            \"LocationCode\" AS location_code, \"LocationName\" AS location_name, \

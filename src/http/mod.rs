@@ -1,7 +1,7 @@
 //! The HTTP surface: router, shared state, health.
 
-pub mod current_user;
 pub mod assets;
+pub mod current_user;
 pub mod dashboard;
 pub mod error;
 pub mod extract;

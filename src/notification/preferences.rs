@@ -164,25 +164,48 @@ impl PreferenceHooks {
     }
 
     /// Writes the family's current row: the patch over the existing current row, or over the
-    /// defaults when there is none (an end-dated row is replaced). The patch's language was
-    /// checked by `check_input`, which the family mutations run before writing.
+    /// defaults when there is none (an end-dated row is replaced). The patch's language is
+    /// checked again here, in the statement that reads the current row: the family mutations
+    /// ran `check_input` before, but the openIMIS follower applies patches without it.
     async fn upsert(
         &self,
         conn: &mut AsyncPgConnection,
         family_id: i32,
         patch: &PreferencePatch,
     ) -> Result<(), HookError> {
-        let existing: Option<(bool, String)> = tbl_family_sms::table
-            .filter(tbl_family_sms::family_id.eq(family_id))
-            .filter(tbl_family_sms::validity_to.is_null())
-            .select((
-                tbl_family_sms::approval_of_sms,
-                tbl_family_sms::language_of_sms,
-            ))
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
+        // The language check and the current row (locked) in one statement.
+        #[derive(diesel::QueryableByName)]
+        struct Current {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            language_known: bool,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+            approval: Option<bool>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            language: Option<String>,
+        }
+        let current: Current = crate::db::prepared::cached(
+            diesel::sql_query(
+                "SELECT ($2::text IS NULL OR EXISTS (SELECT 1 FROM \"tblLanguages\" \
+                        WHERE \"LanguageCode\" = $2)) AS language_known, \
+                        s.\"ApprovalOfSMS\" AS approval, s.\"LanguageOfSMS\"::text AS language \
+                 FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT \"ApprovalOfSMS\", \"LanguageOfSMS\" \
+                     FROM \"tblFamilySMS\" WHERE \"FamilyID\" = $1 AND \"ValidityTo\" IS NULL \
+                     LIMIT 1 FOR UPDATE) s ON TRUE",
+            )
+            .bind::<diesel::sql_types::Int4, _>(family_id)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&patch.language),
+        )
+        .get_result(conn)
+        .await?;
+        if let Some(code) = &patch.language
+            && !current.language_known
+        {
+            return Err(unknown_language(code));
+        }
+        let existing = match (current.approval, current.language) {
+            (Some(a), Some(l)) => Some((a, l)),
+            _ => None,
+        };
         let (approval, language, fresh) = match existing {
             Some((a, l)) => (
                 patch.approval.unwrap_or(a),

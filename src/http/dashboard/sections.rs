@@ -81,6 +81,11 @@ pub const SECTIONS: &[Section] = &[
         title: "Consent coverage per district",
         load: consent,
     },
+    Section {
+        id: "follower",
+        title: "Consent followed from openIMIS",
+        load: follower,
+    },
 ];
 
 /// Days in the messages figure.
@@ -469,6 +474,91 @@ fn consent<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
             .collect();
         Ok(Figure {
             json: json!({ "rows": json_rows }),
+            html,
+        })
+    })
+}
+
+/// The consent follower (DECISIONS 45): its lag, what waits, what it applied and the problems it
+/// recorded. The figures are database-wide; the problems (which name families) are listed to
+/// administrators only.
+fn follower<'a>(ctx: &'a Ctx<'a>) -> BoxFuture<'a, Result<Figure, DbError>> {
+    Box::pin(async move {
+        let enabled = ctx.state.settings.service.follow_openimis_mutations;
+        let status = crate::follower::status(&mut *ctx.conn().await?).await?;
+        let admin = ctx.identity.is_admin;
+        let mut html = String::new();
+        let Some(st) = status else {
+            html.push_str(
+                "<p class=\"empty\">The follower's tables are not there (migrations not run).</p>",
+            );
+            return Ok(Figure {
+                json: json!({"enabled": enabled, "status": null}),
+                html,
+            });
+        };
+        let _ = write!(
+            html,
+            "<p class=\"summary\">{}: lag <b id=\"follow-lag\">{:.0}</b> s, \
+             <b id=\"follow-waiting\">{}</b> waiting; applied {}, end-dated {}, ignored {}, \
+             problems {}; last pass {}.</p>",
+            if enabled {
+                "Following openIMIS's mutations"
+            } else {
+                "Not following openIMIS's mutations (service.follow_openimis_mutations = false)"
+            },
+            st.lag_seconds,
+            st.waiting,
+            st.applied,
+            st.deleted,
+            st.ignored,
+            st.problems,
+            when(st.last_run, ctx),
+        );
+        let problems: Vec<Value> = if admin {
+            st.recent_problems
+                .iter()
+                .map(|p| {
+                    json!({"mutationId": p.mutation_id, "familyId": p.family_id,
+                           "field": p.field, "message": p.message, "recordedAt": p.recorded_at})
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if admin && !st.recent_problems.is_empty() {
+            let rows: Vec<Vec<String>> = st
+                .recent_problems
+                .iter()
+                .map(|p| {
+                    vec![
+                        when(Some(p.recorded_at), ctx),
+                        esc(&p.mutation_id.to_string()),
+                        p.family_id.map(|f| f.to_string()).unwrap_or_default(),
+                        esc(&p.field),
+                        esc(&p.message),
+                    ]
+                })
+                .collect();
+            html.push_str(&table(
+                &["Recorded", "Mutation", "Family", "Field", "Problem"],
+                &rows,
+                "follow-problems",
+            ));
+        }
+        Ok(Figure {
+            json: json!({
+                "enabled": enabled,
+                "lagSeconds": st.lag_seconds,
+                "waiting": st.waiting,
+                "applied": st.applied,
+                "deleted": st.deleted,
+                "ignored": st.ignored,
+                "problems": st.problems,
+                "lastRun": st.last_run,
+                "horizon": st.horizon,
+                "recentProblems": problems,
+            }),
             html,
         })
     })
