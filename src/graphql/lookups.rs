@@ -208,6 +208,22 @@ async fn code_list(ctx: &Context<'_>, list: CodeList) -> Result<Vec<CodeRow>, Er
         .map_err(|e| user_error(&crate::families::query::QueryError::Db(e)))
 }
 
+/// A reference list of the family form keyed by code or id (right 101001), each entry wrapped
+/// in its GraphQL type.
+async fn ref_list<T>(
+    ctx: &Context<'_>,
+    list: CodeList,
+    wrap: impl Fn(RefEntry) -> T,
+) -> Result<Option<Vec<Option<T>>>, Error> {
+    require_right(ctx, RIGHT_QUERY)?;
+    let rows = code_list(ctx, list).await?;
+    Ok(Some(
+        rows.into_iter()
+            .map(|r| Some(wrap(RefEntry::read(list, r))))
+            .collect(),
+    ))
+}
+
 /// The lookups of the family screens.
 #[derive(Default)]
 pub struct LookupQuery;
@@ -438,13 +454,7 @@ impl LookupQuery {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<Option<RelationGql>>>, Error> {
-        require_right(ctx, RIGHT_QUERY)?;
-        let rows = code_list(ctx, CodeList::Relation).await?;
-        Ok(Some(
-            rows.into_iter()
-                .map(|r| Some(RelationGql(RefEntry::read(CodeList::Relation, r))))
-                .collect(),
-        ))
+        ref_list(ctx, CodeList::Relation, RelationGql).await
     }
 
     /// The professions (`tblProfessions`) by sort order (right 101001).
@@ -452,13 +462,7 @@ impl LookupQuery {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<Option<ProfessionGql>>>, Error> {
-        require_right(ctx, RIGHT_QUERY)?;
-        let rows = code_list(ctx, CodeList::Profession).await?;
-        Ok(Some(
-            rows.into_iter()
-                .map(|r| Some(ProfessionGql(RefEntry::read(CodeList::Profession, r))))
-                .collect(),
-        ))
+        ref_list(ctx, CodeList::Profession, ProfessionGql).await
     }
 
     /// The levels of education (`tblEducations`) by sort order (right 101001).
@@ -466,13 +470,7 @@ impl LookupQuery {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<Option<EducationGql>>>, Error> {
-        require_right(ctx, RIGHT_QUERY)?;
-        let rows = code_list(ctx, CodeList::Education).await?;
-        Ok(Some(
-            rows.into_iter()
-                .map(|r| Some(EducationGql(RefEntry::read(CodeList::Education, r))))
-                .collect(),
-        ))
+        ref_list(ctx, CodeList::Education, EducationGql).await
     }
 
     /// The identification types (`tblIdentificationTypes`) by sort order (right 101001).
@@ -480,17 +478,6 @@ impl LookupQuery {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<Option<IdentificationTypeGql>>>, Error> {
-        require_right(ctx, RIGHT_QUERY)?;
-        let rows = code_list(ctx, CodeList::IdentificationType).await?;
-        Ok(Some(
-            rows.into_iter()
-                .map(|r| {
-                    Some(IdentificationTypeGql(RefEntry::read(
-                        CodeList::IdentificationType,
-                        r,
-                    )))
-                })
-                .collect(),
-        ))
+        ref_list(ctx, CodeList::IdentificationType, IdentificationTypeGql).await
     }
 }
