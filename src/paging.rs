@@ -45,3 +45,61 @@ pub fn snake_case(name: &str) -> String {
     }
     out
 }
+
+/// `orderBy` entries as openIMIS reads them: comma-separated field names (camelCase or
+/// snake_case), `-` for descending, `+` or nothing for ascending. Each name is mapped to its SQL
+/// column by `column`; the ORDER BY terms (descending with NULLs last, ascending with NULLs first,
+/// as Django orders), or the first entry no column answers.
+pub fn order_terms(
+    order_by: &[String],
+    column: impl Fn(&str) -> Option<&'static str>,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let mut terms = Vec::new();
+    for entry in order_by {
+        let cleaned: String = entry
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '+' | ','))
+            .collect();
+        for item in cleaned.split(',').filter(|s| !s.is_empty()) {
+            let (desc, name) = match item.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, item.trim_start_matches('+')),
+            };
+            let Some(col) = column(&snake_case(name)) else {
+                return Err(item.to_string());
+            };
+            let direction = if desc {
+                "DESC NULLS LAST"
+            } else {
+                "ASC NULLS FIRST"
+            };
+            terms.push((col, format!("{col} {direction}")));
+        }
+    }
+    Ok(terms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_terms_read_directions_cases_and_refuse_unknown_names() {
+        let col = |n: &str| match n {
+            "last_name" => Some("h.\"LastName\""),
+            "id" => Some("f.\"FamilyID\""),
+            _ => None,
+        };
+        let t = order_terms(&["-lastName, +id".into(), "id".into()], col).unwrap();
+        let sql: Vec<_> = t.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(
+            sql,
+            [
+                "h.\"LastName\" DESC NULLS LAST",
+                "f.\"FamilyID\" ASC NULLS FIRST",
+                "f.\"FamilyID\" ASC NULLS FIRST"
+            ]
+        );
+        assert_eq!(order_terms(&["id,-nope".into()], col).unwrap_err(), "-nope");
+    }
+}

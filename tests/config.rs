@@ -268,6 +268,14 @@ const REJECTED: &[(&str, &str)] = &[
         "[service]\nsweep_batch_size = 0",
         "service.sweep_batch_size",
     ),
+    (
+        "[service]\nfollow_poll_millis = 5",
+        "service.follow_poll_millis",
+    ),
+    (
+        "[service]\nfollow_openimis_mutations = \"yes\"",
+        "service.follow_openimis_mutations",
+    ),
     ("[service]\npool_size = 0", "service.pool_size"),
     (
         "[service]\nmetrics_listen = \"x\"",

@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::filter::{QueryError, like_pattern};
 use super::scope::Scope;
 use crate::db::sql::Fragment;
-use crate::paging::{Page, Window, snake_case};
+use crate::paging::{Page, Window, order_terms};
 
 fn bad(argument: impl Into<String>, message: impl Into<String>) -> QueryError {
     QueryError::BadArgument {
@@ -143,37 +143,19 @@ impl LocationFilter {
 
 /// ORDER BY for `orderBy` (openIMIS's field names, camelCase or snake_case, `-` descending).
 fn order_clause(order_by: &[String]) -> Result<String, QueryError> {
-    let mut parts = Vec::new();
-    for entry in order_by {
-        for item in entry.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (desc, name) = match item.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, item.trim_start_matches('+')),
-            };
-            let column = match snake_case(name).as_str() {
-                "id" => "l.\"LocationId\"",
-                "uuid" => "l.\"LocationUUID\"",
-                "code" => "l.\"LocationCode\"",
-                "name" => "l.\"LocationName\"",
-                "type" => "l.\"LocationType\"",
-                "validity_from" => "l.\"ValidityFrom\"",
-                _ => {
-                    return Err(bad(
-                        "orderBy",
-                        format!("cannot order locations by {item:?}"),
-                    ));
-                }
-            };
-            parts.push(format!(
-                "{column} {}",
-                if desc {
-                    "DESC NULLS LAST"
-                } else {
-                    "ASC NULLS FIRST"
-                }
-            ));
-        }
-    }
+    let terms = order_terms(order_by, |name| {
+        Some(match name {
+            "id" => "l.\"LocationId\"",
+            "uuid" => "l.\"LocationUUID\"",
+            "code" => "l.\"LocationCode\"",
+            "name" => "l.\"LocationName\"",
+            "type" => "l.\"LocationType\"",
+            "validity_from" => "l.\"ValidityFrom\"",
+            _ => return None,
+        })
+    })
+    .map_err(|item| bad("orderBy", format!("cannot order locations by {item:?}")))?;
+    let mut parts: Vec<String> = terms.into_iter().map(|(_, t)| t).collect();
     parts.push("l.\"LocationId\"".into());
     Ok(parts.join(", "))
 }

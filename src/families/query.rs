@@ -15,7 +15,7 @@ use crate::db::sql::{Fragment, Query};
 use crate::families::Scope;
 pub use crate::families::filter::{ArgValue, FamilyFilter, QueryError, notification_mode};
 use crate::families::state::{STATE_ORDER, StateShape};
-use crate::paging::{Page, Window, snake_case};
+use crate::paging::{Page, Window, order_terms};
 
 fn bad(argument: impl Into<String>, message: impl Into<String>) -> QueryError {
     QueryError::BadArgument {
@@ -29,48 +29,30 @@ pub const RIGHT_QUERY: i32 = 101001;
 
 /// ORDER BY expressions for `orderBy`, and whether the head / location must be joined.
 fn order_clause(order_by: &[String]) -> Result<(String, bool, bool), QueryError> {
-    let mut parts = Vec::new();
-    let (mut head, mut loc) = (false, false);
-    for entry in order_by {
-        let cleaned: String = entry
-            .chars()
-            .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '+' | ','))
-            .collect();
-        for item in cleaned.split(',').filter(|s| !s.is_empty()) {
-            let (desc, name) = match item.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, item.trim_start_matches('+')),
-            };
-            let column = match snake_case(name).as_str() {
-                "id" => "f.\"FamilyID\"",
-                "uuid" => "f.\"FamilyUUID\"",
-                "validity_from" => "f.\"ValidityFrom\"",
-                "validity_to" => "f.\"ValidityTo\"",
-                "confirmation_no" => "f.\"ConfirmationNo\"",
-                "poverty" => "f.\"Poverty\"",
-                "address" => "f.\"FamilyAddress\"",
-                "head_insuree__chf_id" => "h.\"CHFID\"",
-                "head_insuree__last_name" => "h.\"LastName\"",
-                "head_insuree__other_names" => "h.\"OtherNames\"",
-                "head_insuree__email" => "h.\"Email\"",
-                "head_insuree__phone" => "h.\"Phone\"",
-                "head_insuree__dob" => "h.\"DOB\"",
-                "location__code" => "l.\"LocationCode\"",
-                "location__name" => "l.\"LocationName\"",
-                _ => return Err(bad("orderBy", format!("cannot order families by {item:?}"))),
-            };
-            head |= column.starts_with("h.");
-            loc |= column.starts_with("l.");
-            parts.push(format!(
-                "{column} {}",
-                if desc {
-                    "DESC NULLS LAST"
-                } else {
-                    "ASC NULLS FIRST"
-                }
-            ));
-        }
-    }
+    let terms = order_terms(order_by, |name| {
+        Some(match name {
+            "id" => "f.\"FamilyID\"",
+            "uuid" => "f.\"FamilyUUID\"",
+            "validity_from" => "f.\"ValidityFrom\"",
+            "validity_to" => "f.\"ValidityTo\"",
+            "confirmation_no" => "f.\"ConfirmationNo\"",
+            "poverty" => "f.\"Poverty\"",
+            "address" => "f.\"FamilyAddress\"",
+            "head_insuree__chf_id" => "h.\"CHFID\"",
+            "head_insuree__last_name" => "h.\"LastName\"",
+            "head_insuree__other_names" => "h.\"OtherNames\"",
+            "head_insuree__email" => "h.\"Email\"",
+            "head_insuree__phone" => "h.\"Phone\"",
+            "head_insuree__dob" => "h.\"DOB\"",
+            "location__code" => "l.\"LocationCode\"",
+            "location__name" => "l.\"LocationName\"",
+            _ => return None,
+        })
+    })
+    .map_err(|item| bad("orderBy", format!("cannot order families by {item:?}")))?;
+    let head = terms.iter().any(|(c, _)| c.starts_with("h."));
+    let loc = terms.iter().any(|(c, _)| c.starts_with("l."));
+    let mut parts: Vec<String> = terms.into_iter().map(|(_, t)| t).collect();
     parts.push("f.\"FamilyID\" DESC".into());
     Ok((parts.join(", "), head, loc))
 }
@@ -288,41 +270,28 @@ pub async fn insurees_by_ids(
 
 /// ORDER BY for `familyMembers`' `orderBy` (the columns of the frontend's member table).
 fn member_order(order_by: &[String]) -> Result<String, QueryError> {
-    let mut parts = Vec::new();
-    for entry in order_by {
-        for item in entry.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (desc, name) = match item.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, item.trim_start_matches('+')),
-            };
-            let column = match snake_case(name).as_str() {
-                "id" => "i.\"InsureeID\"",
-                "uuid" => "i.\"InsureeUUID\"",
-                "chf_id" => "i.\"CHFID\"",
-                "last_name" => "i.\"LastName\"",
-                "other_names" => "i.\"OtherNames\"",
-                "gender" | "gender__code" => "i.\"Gender\"",
-                "dob" => "i.\"DOB\"",
-                "card_issued" => "i.\"CardIssued\"",
-                "head" => "i.\"IsHead\"",
-                "phone" => "i.\"Phone\"",
-                _ => {
-                    return Err(bad(
-                        "orderBy",
-                        format!("cannot order family members by {item:?}"),
-                    ));
-                }
-            };
-            parts.push(format!(
-                "{column} {}",
-                if desc {
-                    "DESC NULLS LAST"
-                } else {
-                    "ASC NULLS FIRST"
-                }
-            ));
-        }
-    }
+    let terms = order_terms(order_by, |name| {
+        Some(match name {
+            "id" => "i.\"InsureeID\"",
+            "uuid" => "i.\"InsureeUUID\"",
+            "chf_id" => "i.\"CHFID\"",
+            "last_name" => "i.\"LastName\"",
+            "other_names" => "i.\"OtherNames\"",
+            "gender" | "gender__code" => "i.\"Gender\"",
+            "dob" => "i.\"DOB\"",
+            "card_issued" => "i.\"CardIssued\"",
+            "head" => "i.\"IsHead\"",
+            "phone" => "i.\"Phone\"",
+            _ => return None,
+        })
+    })
+    .map_err(|item| {
+        bad(
+            "orderBy",
+            format!("cannot order family members by {item:?}"),
+        )
+    })?;
+    let mut parts: Vec<String> = terms.into_iter().map(|(_, t)| t).collect();
     // openIMIS's own order comes after the asked one: the head first, then by date of birth.
     parts.push("i.\"IsHead\" DESC, i.\"DOB\" ASC NULLS LAST, i.\"InsureeID\"".into());
     Ok(parts.join(", "))
