@@ -524,6 +524,10 @@ fn check_lengths(what: &str, catalog: &Catalog, input: &FamilyInput) -> Vec<Muta
 #[derive(QueryableByName)]
 struct References {
     #[diesel(sql_type = diesel::sql_types::Bool)]
+    family_taken: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
+    reserved_id: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
     location: bool,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     village: bool,
@@ -548,11 +552,17 @@ struct References {
 /// Checks, in one query, that every id and code of the input names an existing row (current,
 /// for versioned tables), so that a bad one is a clear error naming the field rather than a
 /// foreign-key failure at COMMIT. All unknown references are reported together.
+///
+/// `new_family`: the uuid of the family a create is about to insert. The same statement then
+/// checks that no family has it yet and reserves the new family's `FamilyID` (the next value of
+/// its sequence), returned with the problems; the head is inserted with that id, since openIMIS's
+/// dumps make both `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT NULL.
 async fn check_references(
     conn: &mut AsyncPgConnection,
     what: &str,
     input: &FamilyInput,
-) -> Result<Vec<MutationError>, diesel::result::Error> {
+    new_family: Option<&str>,
+) -> Result<(Vec<MutationError>, Option<i32>), diesel::result::Error> {
     use diesel::sql_types::{Nullable, SmallInt};
     let head = input.head_insuree.as_ref();
     let code = |v: Option<&String>| v.cloned().filter(|s| !s.is_empty());
@@ -563,6 +573,8 @@ async fn check_references(
     let row: References = cached(diesel::sql_query(
         "WITH lk AS (SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $11)) WHERE $11::text IS NOT NULL) \
          SELECT (SELECT count(*) FROM lk) AS locked, \
+           ($12::text IS NOT NULL AND EXISTS (SELECT 1 FROM \"tblFamilies\" WHERE \"FamilyUUID\" = $12)) AS family_taken, \
+           CASE WHEN $12::text IS NOT NULL THEN nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 END AS reserved_id, \
            ($1::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $1 AND \"ValidityTo\" IS NULL)) AS location, \
            ($2::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $2 AND \"ValidityTo\" IS NULL)) AS village, \
            ($3::text IS NULL OR EXISTS (SELECT 1 FROM \"tblGender\" WHERE \"Code\" = $3)) AS gender, \
@@ -584,7 +596,8 @@ async fn check_references(
     .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.education_id)))
     .bind::<Nullable<Int4>, _>(head.and_then(|h| h.health_facility_id))
     .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref())))
-    .bind::<Nullable<Text>, _>(head.and_then(|h| empty_to_none(&h.chf_id))))
+    .bind::<Nullable<Text>, _>(head.and_then(|h| empty_to_none(&h.chf_id)))
+    .bind::<Nullable<Text>, _>(new_family))
     .get_result(conn)
     .await?;
     let checks = [
@@ -627,35 +640,49 @@ async fn check_references(
             "no such identification type",
         ),
     ];
-    Ok(checks
+    let mut problems: Vec<MutationError> = checks
         .into_iter()
         .filter(|(ok, _, _)| !ok)
         .map(|(_, field, why)| MutationError::detailed(what, format!("{field}: {why}")))
-        .collect())
+        .collect();
+    if let Some(uuid) = new_family.filter(|_| row.family_taken) {
+        problems.push(MutationError::detailed(
+            what,
+            format!("uuid: a family {uuid} already exists"),
+        ));
+    }
+    Ok((problems, row.reserved_id))
 }
 
 /// Length and reference checks of a create or update and the hooks' checks of its
-/// `contribution`, every problem reported together.
+/// `contribution`, every problem reported together. For a create (`new_family`: the new
+/// family's uuid) also reserves and returns the new `FamilyID` ([`check_references`]).
 async fn check_input(
     conn: &mut AsyncPgConnection,
     catalog: &Catalog,
     hooks: &dyn FamilyHooks,
     what: &str,
     input: &FamilyInput,
-) -> Result<(), Failure> {
+    new_family: Option<&str>,
+) -> Result<Option<i32>, Failure> {
     let mut problems = check_lengths(what, catalog, input);
-    problems.extend(check_references(conn, what, input).await?);
+    let (unknown, reserved) = check_references(conn, what, input, new_family).await?;
+    problems.extend(unknown);
     let from_hooks = hooks.check_input(conn, input.contribution.as_ref()).await?;
     problems.extend(
         from_hooks
             .into_iter()
             .map(|e| MutationError::detailed(what, e.to_string())),
     );
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Rejected(problems))
+    if !problems.is_empty() {
+        return Err(Failure::Rejected(problems));
     }
+    if new_family.is_some() && reserved.is_none() {
+        return Err(Failure::Rejected(vec![MutationError::message(
+            "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
+        )]));
+    }
+    Ok(reserved)
 }
 
 #[derive(QueryableByName, Debug)]
@@ -766,8 +793,8 @@ fn json_ext_value(v: &Option<Value>) -> Option<Value> {
 }
 
 /// Creates or updates the head insuree; returns its `InsureeID`. `family_id` is the family it
-/// heads (`None` while the family is being created). `chf_taken`: the answer of the
-/// insurance-number check when the caller already asked it (a new head), else `None`.
+/// heads. `check_new_chf`: whether to check a new head's insurance number here; `false` when
+/// the caller checks it in a later statement of the transaction ([`insert_family`]).
 #[allow(clippy::too_many_arguments)]
 async fn write_head(
     conn: &mut AsyncPgConnection,
@@ -777,7 +804,7 @@ async fn write_head(
     family_id: Option<i32>,
     head: &HeadInsureeInput,
     now: DateTime<Utc>,
-    chf_taken: Option<bool>,
+    check_new_chf: bool,
 ) -> Result<i32, Failure> {
     let chf_id = empty_to_none(&head.chf_id).ok_or_else(|| {
         invalid(
@@ -798,9 +825,8 @@ async fn write_head(
     let values = insuree_values(what, head, actor, now)?;
     match &head.uuid {
         None => {
-            match chf_taken {
-                Some(taken) => chf_id_free(&chf_id, taken)?,
-                None => check_chf_id(conn, &chf_id, None).await?,
+            if check_new_chf {
+                check_chf_id(conn, &chf_id, None).await?;
             }
             let uuid = Uuid::new_v4().to_string();
             let id: i32 = diesel::insert_into(tbl_insuree::table)
@@ -981,54 +1007,57 @@ async fn reject(
     record_failure(&mut conn, Uuid::new_v4(), Utc::now(), meta, errors).await
 }
 
-/// Reserves the new family's `FamilyID` (the next value of its sequence) after checking, in the
-/// same statement, that no family has `family_uuid` yet; also answers whether a current insuree
-/// holds the new head's insurance number `chf_id` (when the head is new: `check_chf_id`'s
-/// question, under the lock [`check_references`] took). Returns the id and that answer.
-async fn reserve_family_id(
+/// Inserts the new family row. `new_head_chf`: the insurance number of the head just inserted
+/// with the family, when it is new; the insert then also checks, in the same statement, that no
+/// other current insuree holds it (openIMIS HEAD's rule, see [`check_chf_id`]; serialised by the
+/// advisory lock [`check_references`] took in an earlier statement, so this statement's snapshot
+/// sees every earlier holder's commit). No row inserted = the number is taken.
+async fn insert_family(
     conn: &mut AsyncPgConnection,
+    family_id: i32,
     family_uuid: &str,
-    chf_id: Option<&str>,
-) -> Result<(i32, Option<bool>), Failure> {
-    #[derive(QueryableByName)]
-    struct Next {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        taken: bool,
-        #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
-        id: Option<i32>,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
-        chf_taken: Option<bool>,
-    }
-    let next: Next = cached(
+    v: &FamilyValues,
+    json_ext: Option<Value>,
+    new_head_chf: Option<&str>,
+) -> Result<(), Failure> {
+    use diesel::sql_types::{Bool, Jsonb, Nullable, Timestamptz};
+    let inserted = cached(
         diesel::sql_query(
-            "SELECT EXISTS (SELECT 1 FROM \"tblFamilies\" WHERE \"FamilyUUID\" = $1) AS taken, \
-                    nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 AS id, \
-                    CASE WHEN $2::text IS NOT NULL THEN EXISTS (SELECT 1 FROM \"tblInsuree\" \
-                        WHERE \"CHFID\" = $2 AND \"ValidityTo\" IS NULL) END AS chf_taken",
+            "INSERT INTO \"tblFamilies\" (\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"LocationId\", \
+               \"Poverty\", \"FamilyType\", \"FamilyAddress\", \"isOffline\", \"Ethnicity\", \
+               \"ConfirmationNo\", \"ConfirmationType\", \"ValidityFrom\", \"AuditUserID\", \"JsonExt\") \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+             WHERE $15::text IS NULL OR NOT EXISTS (SELECT 1 FROM \"tblInsuree\" \
+                 WHERE \"CHFID\" = $15 AND \"ValidityTo\" IS NULL AND \"InsureeID\" <> $3)",
         )
+        .bind::<Int4, _>(family_id)
         .bind::<Text, _>(family_uuid)
-        .bind::<diesel::sql_types::Nullable<Text>, _>(chf_id),
+        .bind::<Int4, _>(v.insuree_id)
+        .bind::<Nullable<Int4>, _>(v.location_id)
+        .bind::<Nullable<Bool>, _>(v.poverty)
+        .bind::<Nullable<Text>, _>(&v.family_type)
+        .bind::<Nullable<Text>, _>(&v.family_address)
+        .bind::<Nullable<Bool>, _>(v.is_offline)
+        .bind::<Nullable<Text>, _>(&v.ethnicity)
+        .bind::<Nullable<Text>, _>(&v.confirmation_no)
+        .bind::<Nullable<Text>, _>(&v.confirmation_type)
+        .bind::<Timestamptz, _>(v.validity_from)
+        .bind::<Int4, _>(v.audit_user_id)
+        .bind::<Nullable<Jsonb>, _>(json_ext)
+        .bind::<Nullable<Text>, _>(new_head_chf),
     )
-    .get_result(conn)
+    .execute(conn)
     .await?;
-    if next.taken {
-        return Err(invalid(
-            CREATE,
-            "uuid",
-            format!("a family {family_uuid} already exists"),
-        ));
+    match new_head_chf {
+        Some(chf_id) if inserted == 0 => chf_id_free(chf_id, true),
+        _ => Ok(()),
     }
-    let id = next.id.ok_or_else(|| {
-        Failure::Rejected(vec![MutationError::message(
-            "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
-        )])
-    })?;
-    Ok((id, next.chf_taken))
 }
 
 /// `createFamily`: the head insuree, the family, the hooks, the log — one transaction. The
-/// family's id is reserved first, so that the head is inserted with it: openIMIS's dumps make
-/// both `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT NULL (the keys are deferred).
+/// family's id is reserved first (with the input's checks), so that the head is inserted with
+/// it: openIMIS's dumps make both `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT
+/// NULL (the keys are deferred).
 pub async fn create_family(
     pool: &Pool,
     catalog: &CatalogCell,
@@ -1048,7 +1077,17 @@ pub async fn create_family(
             .head_insuree
             .as_ref()
             .ok_or_else(|| invalid(CREATE, "headInsuree", "is required"))?;
-        check_input(conn, catalog, hooks, CREATE, input).await?;
+        let family_uuid = match &input.uuid {
+            Some(u) => Uuid::parse_str(u)
+                .map_err(|_| invalid(CREATE, "uuid", format!("{u:?} is not a UUID")))?
+                .to_string(),
+            None => Uuid::new_v4().to_string(),
+        };
+        let family_id = check_input(conn, catalog, hooks, CREATE, input, Some(&family_uuid))
+            .await?
+            .ok_or_else(|| {
+                Failure::Rejected(vec![MutationError::message("no FamilyID reserved")])
+            })?;
         require_village(CREATE, input.location_id, &actor.scope)?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {
             return Err(invalid(
@@ -1057,16 +1096,8 @@ pub async fn create_family(
                 "the village is not in one of your districts",
             ));
         }
-        let family_uuid = match &input.uuid {
-            Some(u) => Uuid::parse_str(u)
-                .map_err(|_| invalid(CREATE, "uuid", format!("{u:?} is not a UUID")))?
-                .to_string(),
-            None => Uuid::new_v4().to_string(),
-        };
-        // A new head's insurance number is checked with the reservation (one statement less).
+        // A new head's insurance number is checked by the family's insert (one statement less).
         let new_chf = empty_to_none(&head.chf_id).filter(|_| head.uuid.is_none());
-        let (family_id, chf_taken) =
-            reserve_family_id(conn, &family_uuid, new_chf.as_deref()).await?;
         let head_id = write_head(
             conn,
             catalog,
@@ -1075,18 +1106,18 @@ pub async fn create_family(
             Some(family_id),
             head,
             now,
-            chf_taken,
+            new_chf.is_none(),
         )
         .await?;
-        diesel::insert_into(tbl_families::table)
-            .values((
-                tbl_families::family_id.eq(family_id),
-                &family_values(input, head_id, actor, now),
-                tbl_families::family_uuid.eq(&family_uuid),
-                tbl_families::json_ext.eq(input.json_ext.as_ref().and_then(json_ext_value)),
-            ))
-            .execute(conn)
-            .await?;
+        insert_family(
+            conn,
+            family_id,
+            &family_uuid,
+            &family_values(input, head_id, actor, now),
+            input.json_ext.as_ref().and_then(json_ext_value),
+            new_chf.as_deref(),
+        )
+        .await?;
         let event = FamilyEvent {
             family_id,
             family_uuid,
@@ -1121,7 +1152,7 @@ pub async fn update_family(
             .uuid
             .as_ref()
             .ok_or_else(|| invalid(UPDATE, "uuid", "is required to update a family"))?;
-        check_input(conn, catalog, hooks, UPDATE, input).await?;
+        check_input(conn, catalog, hooks, UPDATE, input, None).await?;
         let found = lock_visible_families(conn, std::slice::from_ref(uuid), &actor.scope).await?;
         let Some(family) = found.into_iter().next() else {
             return Err(invalid(UPDATE, "uuid", format!("no family {uuid}")));
@@ -1145,7 +1176,7 @@ pub async fn update_family(
                     Some(family.family_id),
                     head,
                     now,
-                    None,
+                    true,
                 )
                 .await?;
                 if new_head != family.insuree_id {

@@ -2,6 +2,9 @@
 //! `contribution.PolicyNotification` (DECISIONS 2–7): defaults on create, a patch on update, the
 //! row end-dated on delete. Implements the family hooks.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -115,6 +118,22 @@ pub struct PreferenceHooks {
     /// Language of a family that states none (`service.default_language`); `None` = the first
     /// language by `SortOrder`, then by code.
     pub default_language: Option<String>,
+    /// Language codes `tblLanguages` was seen to list: `check_input` asks the database only
+    /// for a code not seen yet. Never trusted for the write: the upsert checks the language in
+    /// its own statement, so a language removed since is still refused there. Bounded by the
+    /// table (only listed codes enter).
+    known_languages: Arc<Mutex<HashSet<String>>>,
+}
+
+/// What the consent upsert's one statement answers.
+#[derive(diesel::QueryableByName)]
+struct Upserted {
+    /// The patch's language is listed (or the patch names none).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    language_known: bool,
+    /// A row was written.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    written: bool,
 }
 
 impl PreferenceHooks {
@@ -123,35 +142,31 @@ impl PreferenceHooks {
         PreferenceHooks {
             default_approval,
             default_language,
+            known_languages: Arc::default(),
         }
     }
 
-    /// The language a family gets when it states none.
-    pub async fn default_language(
+    fn seen(&self, code: &str) -> bool {
+        self.known_languages
+            .lock()
+            .map(|known| known.contains(code))
+            .unwrap_or(false)
+    }
+
+    fn remember(&self, code: &str) {
+        if let Ok(mut known) = self.known_languages.lock() {
+            known.insert(code.to_string());
+        }
+    }
+
+    async fn check_language(
         &self,
         conn: &mut AsyncPgConnection,
-    ) -> Result<String, HookError> {
-        if let Some(code) = &self.default_language {
-            return Ok(code.clone());
+        code: &str,
+    ) -> Result<(), HookError> {
+        if self.seen(code) {
+            return Ok(());
         }
-        let first: Option<String> = tbl_languages::table
-            .select(tbl_languages::language_code)
-            .order((
-                tbl_languages::sort_order.asc().nulls_last(),
-                tbl_languages::language_code.asc(),
-            ))
-            .first(conn)
-            .await
-            .optional()?;
-        first.ok_or_else(|| {
-            HookError::invalid(
-                LANGUAGE_FIELD,
-                "no language is configured (tblLanguages is empty), so no default language exists",
-            )
-        })
-    }
-
-    async fn check_language(conn: &mut AsyncPgConnection, code: &str) -> Result<(), HookError> {
         let found: i64 = tbl_languages::table
             .filter(tbl_languages::language_code.eq(code))
             .count()
@@ -160,100 +175,61 @@ impl PreferenceHooks {
         if found == 0 {
             return Err(unknown_language(code));
         }
+        self.remember(code);
         Ok(())
     }
 
-    /// Writes the family's current row: the patch over the existing current row, or over the
-    /// defaults when there is none (an end-dated row is replaced). The patch's language is
-    /// checked again here, in the statement that reads the current row: the family mutations
-    /// ran `check_input` before, but the openIMIS follower applies patches without it.
+    /// Writes the family's current row in one statement: the patch over the existing current
+    /// row (locked), or over the defaults when there is none (an end-dated row is replaced; a
+    /// current row without an approval or a language counts as none). The patch's language is
+    /// checked again in that statement: the family mutations ran `check_input` before, but the
+    /// openIMIS follower applies patches without it, and a language may have been removed since.
     async fn upsert(
         &self,
         conn: &mut AsyncPgConnection,
         family_id: i32,
         patch: &PreferencePatch,
     ) -> Result<(), HookError> {
-        // The language check and the current row (locked) in one statement.
-        #[derive(diesel::QueryableByName)]
-        struct Current {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            language_known: bool,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
-            approval: Option<bool>,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            language: Option<String>,
-        }
-        let current: Current = crate::db::prepared::cached(
+        use diesel::sql_types::{Bool, Int4, Nullable, Text, Timestamptz};
+        let row: Upserted = crate::db::prepared::cached(
             diesel::sql_query(
-                "SELECT ($2::text IS NULL OR EXISTS (SELECT 1 FROM \"tblLanguages\" \
-                        WHERE \"LanguageCode\" = $2)) AS language_known, \
-                        s.\"ApprovalOfSMS\" AS approval, s.\"LanguageOfSMS\"::text AS language \
-                 FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT \"ApprovalOfSMS\", \"LanguageOfSMS\" \
-                     FROM \"tblFamilySMS\" WHERE \"FamilyID\" = $1 AND \"ValidityTo\" IS NULL \
-                     LIMIT 1 FOR UPDATE) s ON TRUE",
+                "WITH cur AS (SELECT \"ApprovalOfSMS\" AS a, \"LanguageOfSMS\"::text AS l FROM \"tblFamilySMS\" \
+                     WHERE \"FamilyID\" = $1 AND \"ValidityTo\" IS NULL \
+                       AND \"ApprovalOfSMS\" IS NOT NULL AND \"LanguageOfSMS\" IS NOT NULL \
+                     LIMIT 1 FOR UPDATE), \
+                 k AS (SELECT ($3::text IS NULL OR EXISTS (SELECT 1 FROM \"tblLanguages\" WHERE \"LanguageCode\" = $3)) AS ok, \
+                     COALESCE($3::text, $5::text, (SELECT \"LanguageCode\"::text FROM \"tblLanguages\" \
+                         ORDER BY \"SortOrder\" ASC NULLS LAST, \"LanguageCode\" ASC LIMIT 1)) AS fresh_language), \
+                 upd AS (UPDATE \"tblFamilySMS\" s SET \"ApprovalOfSMS\" = COALESCE($2::bool, cur.a), \
+                         \"LanguageOfSMS\" = COALESCE($3::text, cur.l) \
+                     FROM cur, k WHERE k.ok AND s.\"FamilyID\" = $1 AND s.\"ValidityTo\" IS NULL RETURNING 1), \
+                 ins AS (INSERT INTO \"tblFamilySMS\" (\"FamilyID\", \"ApprovalOfSMS\", \"LanguageOfSMS\", \"ValidityFrom\", \"ValidityTo\") \
+                     SELECT $1, COALESCE($2::bool, $4::bool), k.fresh_language, $6, NULL FROM k \
+                     WHERE k.ok AND k.fresh_language IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cur) \
+                     ON CONFLICT (\"FamilyID\") DO UPDATE SET \"ApprovalOfSMS\" = excluded.\"ApprovalOfSMS\", \
+                         \"LanguageOfSMS\" = excluded.\"LanguageOfSMS\", \"ValidityFrom\" = excluded.\"ValidityFrom\", \
+                         \"ValidityTo\" = NULL \
+                     RETURNING 1) \
+                 SELECT k.ok AS language_known, \
+                        (EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM ins)) AS written FROM k",
             )
-            .bind::<diesel::sql_types::Int4, _>(family_id)
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&patch.language),
+            .bind::<Int4, _>(family_id)
+            .bind::<Nullable<Bool>, _>(patch.approval)
+            .bind::<Nullable<Text>, _>(&patch.language)
+            .bind::<Bool, _>(self.default_approval)
+            .bind::<Nullable<Text>, _>(&self.default_language)
+            .bind::<Timestamptz, _>(chrono::Utc::now()),
         )
         .get_result(conn)
         .await?;
-        if let Some(code) = &patch.language
-            && !current.language_known
-        {
-            return Err(unknown_language(code));
+        match (&patch.language, row.language_known, row.written) {
+            (Some(code), false, _) => Err(unknown_language(code)),
+            (_, _, true) => Ok(()),
+            _ => Err(HookError::invalid(
+                LANGUAGE_FIELD,
+                "no language is configured (tblLanguages is empty), so no default language exists",
+            )),
         }
-        let existing = match (current.approval, current.language) {
-            (Some(a), Some(l)) => Some((a, l)),
-            _ => None,
-        };
-        let (approval, language, fresh) = match existing {
-            Some((a, l)) => (
-                patch.approval.unwrap_or(a),
-                patch.language.clone().unwrap_or(l),
-                false,
-            ),
-            None => {
-                let language = match &patch.language {
-                    Some(l) => l.clone(),
-                    None => self.default_language(conn).await?,
-                };
-                (
-                    patch.approval.unwrap_or(self.default_approval),
-                    language,
-                    true,
-                )
-            }
-        };
-        let now = chrono::Utc::now();
-        if fresh {
-            diesel::insert_into(tbl_family_sms::table)
-                .values((
-                    tbl_family_sms::family_id.eq(family_id),
-                    tbl_family_sms::approval_of_sms.eq(approval),
-                    tbl_family_sms::language_of_sms.eq(&language),
-                    tbl_family_sms::validity_from.eq(now),
-                    tbl_family_sms::validity_to.eq(None::<chrono::DateTime<chrono::Utc>>),
-                ))
-                .on_conflict(tbl_family_sms::family_id)
-                .do_update()
-                .set((
-                    tbl_family_sms::approval_of_sms.eq(approval),
-                    tbl_family_sms::language_of_sms.eq(&language),
-                    tbl_family_sms::validity_from.eq(now),
-                    tbl_family_sms::validity_to.eq(None::<chrono::DateTime<chrono::Utc>>),
-                ))
-                .execute(conn)
-                .await?;
-        } else {
-            diesel::update(tbl_family_sms::table.filter(tbl_family_sms::family_id.eq(family_id)))
-                .set((
-                    tbl_family_sms::approval_of_sms.eq(approval),
-                    tbl_family_sms::language_of_sms.eq(&language),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        Ok(())
     }
 }
 
@@ -266,7 +242,7 @@ impl FamilyHooks for PreferenceHooks {
     ) -> Result<Vec<HookError>, diesel::result::Error> {
         let (patch, mut problems) = PreferencePatch::read(contribution);
         if let Some(code) = &patch.language {
-            match Self::check_language(conn, code).await {
+            match self.check_language(conn, code).await {
                 Ok(()) => {}
                 Err(HookError::Db(e)) => return Err(e),
                 Err(invalid) => problems.push(invalid),
