@@ -953,6 +953,124 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     assert_eq!(counts().await, before, "nothing written");
 }
 
+/// A create's own checks (issue 14 moved them into fewer statements): a family uuid already taken
+/// is reported together with the input's other problems; a head's insurance number held by a
+/// current insuree is refused; of concurrent creates with one new number exactly one succeeds.
+/// Each refusal is a logged error (status 1) and writes nothing.
+#[tokio::test]
+async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
+    let e = env().await;
+    let db = &e.db;
+    let (st, err) = e
+        .mutate(
+            &e.admin,
+            "v1_5_create_family",
+            &[
+                ("CLIENT_ID", "dup-0"),
+                ("CHF", "660000000"),
+                ("VILLAGE_ID", "6"),
+            ],
+        )
+        .await;
+    assert_eq!((st, err), (2, None));
+    let (family, _, chf, _) = some_family(db, 0).await;
+    let counts = || async {
+        (
+            db.count("SELECT count(*) FROM \"tblFamilies\"").await,
+            db.count("SELECT count(*) FROM \"tblInsuree\"").await,
+            db.count("SELECT count(*) FROM \"tblFamilySMS\"").await,
+        )
+    };
+    let create = |id: &str, uuid: Option<&str>, chf: &str, gender: &str| {
+        let uuid = uuid.map(|u| format!("uuid: \"{u}\", ")).unwrap_or_default();
+        format!(
+            "mutation {{ createFamily(input: {{ clientMutationId: \"{id}\", {uuid}locationId: 6, \
+             headInsuree: {{ chfId: \"{chf}\", lastName: \"L\", otherNames: \"O\", genderId: \"{gender}\", \
+             dob: \"1980-01-01\", cardIssued: false, phone: \"0712000000\" }}, \
+             contribution: \"{{\\\"PolicyNotification\\\": {{\\\"approvalOfNotification\\\": true}}}}\" }}) \
+             {{ internalId }} }}"
+        )
+    };
+    let logged = |id: String| async move {
+        (
+            db.count(&format!(
+                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
+            ))
+            .await,
+            db.scalar(&format!(
+                "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
+            ))
+            .await
+            .unwrap_or_default(),
+        )
+    };
+    let before = counts().await;
+    let (s, body) = e
+        .q(
+            &e.admin,
+            &create("dup-uuid", Some(&family), "660000001", "Z"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged("dup-uuid".into()).await;
+    assert_eq!(status, 1, "{error}");
+    assert!(
+        error.contains(&format!("uuid: a family {family} already exists")),
+        "{error}"
+    );
+    assert!(
+        error.contains("headInsuree.genderId: no such gender"),
+        "{error}"
+    );
+    let (s, body) = e.q(&e.admin, &create("dup-chf", None, &chf, "M")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged("dup-chf".into()).await;
+    assert_eq!(status, 1, "{error}");
+    assert!(
+        error.contains(&format!(
+            "Insuree number has to be unique, {chf} exists in system"
+        )),
+        "{error}"
+    );
+    assert_eq!(counts().await, before, "nothing written");
+
+    // Six creates with one new number at once: the lock and the check in the family's insert
+    // let exactly one through.
+    let docs: Vec<String> = (0..6)
+        .map(|i| create(&format!("race-{i}"), None, "660000002", "M"))
+        .collect();
+    let answers = futures::future::join_all(docs.iter().map(|d| e.q(&e.admin, d))).await;
+    for (s, body) in &answers {
+        assert_eq!(*s, StatusCode::OK, "{body}");
+    }
+    let mut succeeded = 0;
+    for i in 0..6 {
+        let (status, error) = logged(format!("race-{i}")).await;
+        match status {
+            2 => succeeded += 1,
+            1 => assert!(
+                error.contains("Insuree number has to be unique, 660000002 exists in system"),
+                "{error}"
+            ),
+            other => panic!("race-{i}: status {other}: {error}"),
+        }
+    }
+    assert_eq!(succeeded, 1, "exactly one create with the number succeeds");
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM \"tblInsuree\" WHERE \"CHFID\" = '660000002' AND \"ValidityTo\" IS NULL"
+        )
+        .await,
+        1
+    );
+    let after = counts().await;
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (1, 1, 1),
+        "one family, its head and its consent row"
+    );
+}
+
 /// Issue 11, item 3: an insuree that `deleteFamilies(deleteMembers: false)` left without a family
 /// cannot be claimed by an officer of another district as the head of a new family.
 #[tokio::test]
