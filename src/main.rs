@@ -15,7 +15,7 @@ use policy_notification::runtime::{self, Database, StartError};
 
 /// The memory allocator: mimalloc rather than the system's. A GraphQL answer is many small
 /// allocations (values, maps, strings); with glibc's allocator 10 % of the service's CPU on a
-/// families page went to malloc/free (docs/performance.md, session 6).
+/// families page went to malloc/free (DECISIONS 48; docs/performance.md, session 6).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

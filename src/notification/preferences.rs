@@ -121,7 +121,7 @@ pub struct PreferenceHooks {
     /// Language codes `tblLanguages` was seen to list: `check_input` asks the database only
     /// for a code not seen yet. Never trusted for the write: the upsert checks the language in
     /// its own statement, so a language removed since is still refused there. Bounded by the
-    /// table (only listed codes enter).
+    /// table (only listed codes enter). DECISIONS 49.
     known_languages: Arc<Mutex<HashSet<String>>>,
 }
 
