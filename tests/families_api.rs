@@ -747,6 +747,30 @@ async fn demo_env() -> Env {
     e
 }
 
+/// Rows of (`tblFamilies`, `tblInsuree`, `tblFamilySMS`): to show that a refused mutation wrote nothing.
+async fn family_rows(db: &TestDb) -> (i64, i64, i64) {
+    (
+        db.count("SELECT count(*) FROM \"tblFamilies\"").await,
+        db.count("SELECT count(*) FROM \"tblInsuree\"").await,
+        db.count("SELECT count(*) FROM \"tblFamilySMS\"").await,
+    )
+}
+
+/// The mutation log row of `client_mutation_id`: (status, error).
+async fn logged(db: &TestDb, client_mutation_id: &str) -> (i64, String) {
+    (
+        db.count(&format!(
+            "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{client_mutation_id}'"
+        ))
+        .await,
+        db.scalar(&format!(
+            "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{client_mutation_id}'"
+        ))
+        .await
+        .unwrap_or_default(),
+    )
+}
+
 /// A current family of the ground with its head: (family uuid, head uuid, head CHFID, village).
 async fn some_family(db: &TestDb, skip: usize) -> (String, String, String, String) {
     let row = db
@@ -860,14 +884,7 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
         .await;
     assert_eq!((st, err), (2, None));
     let (family, head, chf, _) = some_family(db, 0).await;
-    let counts = || async {
-        (
-            db.count("SELECT count(*) FROM \"tblFamilies\"").await,
-            db.count("SELECT count(*) FROM \"tblInsuree\"").await,
-            db.count("SELECT count(*) FROM \"tblFamilySMS\"").await,
-        )
-    };
-    let before = counts().await;
+    let before = family_rows(db).await;
     let update = |id: &str, extra: &str, chf: &str| {
         format!(
             "mutation {{ updateFamily(input: {{ clientMutationId: \"{id}\", uuid: \"{family}\", \
@@ -876,24 +893,11 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
              {{ internalId }} }}"
         )
     };
-    let logged = |id: &'static str| async move {
-        (
-            db.count(&format!(
-                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
-            ))
-            .await,
-            db.scalar(&format!(
-                "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
-            ))
-            .await
-            .unwrap_or_default(),
-        )
-    };
     // A number longer than the live column (12 characters on openIMIS 1.5.0's schema).
     let long = "1234567890123456";
     let (s, body) = e.q(&e.admin, &update("len-1", "", long)).await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let (status, error) = logged("len-1").await;
+    let (status, error) = logged(db, "len-1").await;
     assert_eq!(status, 1);
     assert!(
         error.contains("headInsuree.chfId: at most 12 characters"),
@@ -903,7 +907,7 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     let extra = ", healthFacilityId: 99999, currentVillageId: -1, professionId: 999, educationId: 999, relationshipId: 999, typeOfIdId: \"Z\"";
     let (s, body) = e.q(&e.admin, &update("ref-1", extra, &chf)).await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let (status, error) = logged("ref-1").await;
+    let (status, error) = logged(db, "ref-1").await;
     assert_eq!(status, 1, "{error}");
     for field in [
         "headInsuree.healthFacilityId: no such health facility",
@@ -918,7 +922,7 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     let bad_gender = update("ref-2", "", &chf).replace("genderId: \"M\"", "genderId: \"Z\"");
     e.q(&e.admin, &bad_gender).await;
     assert!(
-        logged("ref-2")
+        logged(db, "ref-2")
             .await
             .1
             .contains("headInsuree.genderId: no such gender")
@@ -926,12 +930,12 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     let bad_location = update("ref-3", "", &chf).replace("locationId: 6", "locationId: 999999");
     e.q(&e.admin, &bad_location).await;
     assert!(
-        logged("ref-3")
+        logged(db, "ref-3")
             .await
             .1
             .contains("locationId: no such location")
     );
-    assert_eq!(counts().await, before, "nothing written");
+    assert_eq!(family_rows(db).await, before, "nothing written");
 
     // What still fails at COMMIT (a deferred key no check foresaw) is a logged error too.
     db.exec(
@@ -947,10 +951,10 @@ async fn bad_references_and_lengths_are_logged_errors_naming_each_field() {
     let (s, body) = e.q(&e.admin, &q).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(body.get("errors").is_none(), "{body}");
-    let (status, error) = logged("commit-1").await;
+    let (status, error) = logged(db, "commit-1").await;
     assert_eq!(status, 1, "{error}");
     assert!(error.contains("refused by the database"), "{error}");
-    assert_eq!(counts().await, before, "nothing written");
+    assert_eq!(family_rows(db).await, before, "nothing written");
 }
 
 /// A create's own checks (issue 14 moved them into fewer statements): a family uuid already taken
@@ -974,13 +978,6 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
         .await;
     assert_eq!((st, err), (2, None));
     let (family, _, chf, _) = some_family(db, 0).await;
-    let counts = || async {
-        (
-            db.count("SELECT count(*) FROM \"tblFamilies\"").await,
-            db.count("SELECT count(*) FROM \"tblInsuree\"").await,
-            db.count("SELECT count(*) FROM \"tblFamilySMS\"").await,
-        )
-    };
     let create = |id: &str, uuid: Option<&str>, chf: &str, gender: &str| {
         let uuid = uuid.map(|u| format!("uuid: \"{u}\", ")).unwrap_or_default();
         format!(
@@ -991,20 +988,7 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
              {{ internalId }} }}"
         )
     };
-    let logged = |id: String| async move {
-        (
-            db.count(&format!(
-                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
-            ))
-            .await,
-            db.scalar(&format!(
-                "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
-            ))
-            .await
-            .unwrap_or_default(),
-        )
-    };
-    let before = counts().await;
+    let before = family_rows(db).await;
     let (s, body) = e
         .q(
             &e.admin,
@@ -1012,7 +996,7 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let (status, error) = logged("dup-uuid".into()).await;
+    let (status, error) = logged(db, "dup-uuid").await;
     assert_eq!(status, 1, "{error}");
     assert!(
         error.contains(&format!("uuid: a family {family} already exists")),
@@ -1024,7 +1008,7 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
     );
     let (s, body) = e.q(&e.admin, &create("dup-chf", None, &chf, "M")).await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let (status, error) = logged("dup-chf".into()).await;
+    let (status, error) = logged(db, "dup-chf").await;
     assert_eq!(status, 1, "{error}");
     assert!(
         error.contains(&format!(
@@ -1032,7 +1016,7 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
         )),
         "{error}"
     );
-    assert_eq!(counts().await, before, "nothing written");
+    assert_eq!(family_rows(db).await, before, "nothing written");
 
     // Six creates with one new number at once: the lock and the check in the family's insert
     // let exactly one through.
@@ -1045,7 +1029,7 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
     }
     let mut succeeded = 0;
     for i in 0..6 {
-        let (status, error) = logged(format!("race-{i}")).await;
+        let (status, error) = logged(db, &format!("race-{i}")).await;
         match status {
             2 => succeeded += 1,
             1 => assert!(
@@ -1063,12 +1047,53 @@ async fn a_creates_uuid_and_insurance_number_are_checked_under_concurrency() {
         .await,
         1
     );
-    let after = counts().await;
+    let after = family_rows(db).await;
     assert_eq!(
         (after.0 - before.0, after.1 - before.1, after.2 - before.2),
         (1, 1, 1),
         "one family, its head and its consent row"
     );
+}
+
+/// DECISIONS 49: the input check remembers a language it saw listed, but the consent row's write
+/// checks the language again, so a language removed from `tblLanguages` afterwards is refused
+/// (a logged error, nothing written) although the check remembered it.
+#[tokio::test]
+async fn a_language_removed_after_it_was_seen_is_still_refused() {
+    let e = env().await;
+    let db = &e.db;
+    db.exec(
+        "INSERT INTO \"tblLanguages\" (\"LanguageCode\", \"LanguageName\") VALUES ('xq', 'Test language')",
+    )
+    .await;
+    let create = |id: &str, chf: &str, gender: &str| {
+        format!(
+            "mutation {{ createFamily(input: {{ clientMutationId: \"{id}\", locationId: 6, \
+             headInsuree: {{ chfId: \"{chf}\", lastName: \"L\", otherNames: \"O\", genderId: \"{gender}\", \
+             dob: \"1980-01-01\", cardIssued: false }}, \
+             contribution: \"{{\\\"PolicyNotification\\\": {{\\\"languageOfNotification\\\": \\\"xq\\\"}}}}\" }}) \
+             {{ internalId }} }}"
+        )
+    };
+    // Seen listed: the create fails on its gender only, and the language is remembered.
+    let (s, body) = e.q(&e.admin, &create("lang-1", "650000001", "Z")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged(db, "lang-1").await;
+    assert_eq!(status, 1, "{error}");
+    assert!(error.contains("headInsuree.genderId"), "{error}");
+    assert!(!error.contains("languageOfNotification"), "{error}");
+    db.exec("DELETE FROM \"tblLanguages\" WHERE \"LanguageCode\" = 'xq'")
+        .await;
+    let before = family_rows(db).await;
+    let (s, body) = e.q(&e.admin, &create("lang-2", "650000002", "M")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged(db, "lang-2").await;
+    assert_eq!(status, 1, "{error}");
+    assert!(
+        error.contains("language code \\\"xq\\\" is not listed"),
+        "{error}"
+    );
+    assert_eq!(family_rows(db).await, before, "nothing written");
 }
 
 /// Issue 11, item 3: an insuree that `deleteFamilies(deleteMembers: false)` left without a family
@@ -1205,23 +1230,9 @@ async fn an_officers_update_without_the_village_names_the_real_cause() {
              {{ internalId }} }}"
         )
     };
-    let logged = |id: &'static str| async move {
-        let status = db
-            .count(&format!(
-                "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
-            ))
-            .await;
-        let error = db
-            .scalar(&format!(
-                "SELECT error FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{id}'"
-            ))
-            .await
-            .unwrap_or_default();
-        (status, error)
-    };
     let (s, body) = e.q(&officer, &update("vo-2", "")).await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let (status, error) = logged("vo-2").await;
+    let (status, error) = logged(db, "vo-2").await;
     assert_eq!(status, 1, "{error}");
     assert!(
         error.contains("locationId: is required: updateFamily replaces every family field"),
@@ -1236,7 +1247,7 @@ async fn an_officers_update_without_the_village_names_the_real_cause() {
     // With the village the same update passes.
     let (s, body) = e.q(&officer, &update("vo-3", " locationId: 6,")).await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let (status, error) = logged("vo-3").await;
+    let (status, error) = logged(db, "vo-3").await;
     assert_eq!(status, 2, "{error}");
     assert_eq!(db.count(&where_it_is).await, 1);
 }

@@ -656,7 +656,8 @@ async fn check_references(
 
 /// Length and reference checks of a create or update and the hooks' checks of its
 /// `contribution`, every problem reported together. For a create (`new_family`: the new
-/// family's uuid) also reserves and returns the new `FamilyID` ([`check_references`]).
+/// family's uuid) also reserves and returns the new `FamilyID` ([`check_references`]; `None`
+/// when the table has no sequence).
 async fn check_input(
     conn: &mut AsyncPgConnection,
     catalog: &Catalog,
@@ -676,11 +677,6 @@ async fn check_input(
     );
     if !problems.is_empty() {
         return Err(Failure::Rejected(problems));
-    }
-    if new_family.is_some() && reserved.is_none() {
-        return Err(Failure::Rejected(vec![MutationError::message(
-            "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
-        )]));
     }
     Ok(reserved)
 }
@@ -1083,11 +1079,12 @@ pub async fn create_family(
                 .to_string(),
             None => Uuid::new_v4().to_string(),
         };
-        let family_id = check_input(conn, catalog, hooks, CREATE, input, Some(&family_uuid))
-            .await?
-            .ok_or_else(|| {
-                Failure::Rejected(vec![MutationError::message("no FamilyID reserved")])
-            })?;
+        let reserved = check_input(conn, catalog, hooks, CREATE, input, Some(&family_uuid)).await?;
+        let Some(family_id) = reserved else {
+            return Err(Failure::Rejected(vec![MutationError::message(
+                "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
+            )]));
+        };
         require_village(CREATE, input.location_id, &actor.scope)?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {
             return Err(invalid(
