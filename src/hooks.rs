@@ -8,6 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use diesel_async::AsyncPgConnection;
 
+use crate::db::sql::Fragment;
+
 /// A family that was just created or updated.
 #[derive(Debug, Clone)]
 pub struct FamilyEvent {
@@ -45,6 +47,24 @@ impl HookError {
     }
 }
 
+/// The hooks' share of a `createFamily` that is written in one statement (docs/decisions.md
+/// 50): checks that the statement evaluates before it writes anything, and the rows it then
+/// writes for the new family. The statement names the new family `fam` (a data-modifying CTE
+/// with the column `"FamilyID"`); `writes` are further CTEs, each starting with `, name AS (`,
+/// that read `fam` (and write nothing when it is empty). Their names start with the hook's own
+/// prefix, so that they never clash with the family's.
+#[derive(Debug, Default)]
+pub struct CreatePart {
+    /// What is wrong with the `contribution` itself (found without the database): when any,
+    /// the create is not written in one statement, the hooks' `check_input` reports them.
+    pub problems: Vec<HookError>,
+    /// Boolean SQL expressions that must all be true (false: nothing is written), each with the
+    /// error reported when it is false.
+    pub checks: Vec<(Fragment, HookError)>,
+    /// The CTEs that write the hooks' rows for `fam`.
+    pub writes: Fragment,
+}
+
 /// Reactions to family writes, run inside the write's transaction.
 #[async_trait]
 pub trait FamilyHooks: Send + Sync {
@@ -58,6 +78,13 @@ pub trait FamilyHooks: Send + Sync {
         _contribution: Option<&serde_json::Value>,
     ) -> Result<Vec<HookError>, diesel::result::Error> {
         Ok(Vec::new())
+    }
+
+    /// The hooks' part of a create written in one statement ([`CreatePart`]), which then runs
+    /// neither `check_input` nor `after_create`. `None` (the default): the hooks cannot take
+    /// part, and the create runs in a transaction of several statements that calls them.
+    fn create_part(&self, _contribution: Option<&serde_json::Value>) -> Option<CreatePart> {
+        None
     }
 
     /// After a family (and its head) was inserted.
@@ -88,6 +115,10 @@ pub struct NoHooks;
 
 #[async_trait]
 impl FamilyHooks for NoHooks {
+    fn create_part(&self, _contribution: Option<&serde_json::Value>) -> Option<CreatePart> {
+        Some(CreatePart::default())
+    }
+
     async fn after_create(
         &self,
         _conn: &mut AsyncPgConnection,

@@ -9,6 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::schema::{core_mutation_log, insuree_family_mutation, tbl_families};
+use crate::db::sql::{Bind, Fragment};
 use crate::paging::{Page, Window};
 
 /// The `status` of a log row, openIMIS's numbers.
@@ -191,9 +192,52 @@ pub async fn record(
     Ok(())
 }
 
+/// The success row of a mutation and its links to families (`insuree_FamilyMutation`) as the
+/// data-modifying CTEs `pn_families`, `pn_log` and `pn_link` of a larger statement (a list to
+/// follow `WITH `). `families`: an SQL source of the families, with the columns `link` (the new
+/// link row's uuid) and `family` (`FamilyID`). Nothing is written when it is empty: createFamily's
+/// one statement (docs/decisions.md 50) logs its success only when the family was written.
+/// The row carries our own mark ([`own_mark`]), so the follower of openIMIS's mutations skips it.
+pub fn success_ctes(
+    id: Uuid,
+    requested: DateTime<Utc>,
+    meta: &MutationMeta,
+    families: Fragment,
+) -> Fragment {
+    Fragment::sql("pn_families AS MATERIALIZED (SELECT link, family FROM ")
+        .with(families)
+        .with_sql(
+            "), pn_log AS (INSERT INTO \"core_Mutation_Log\" (id, json_content, request_date_time, \
+             client_mutation_id, client_mutation_label, client_mutation_details, status, error, user_id, \"JsonExt\") \
+             SELECT ",
+        )
+        .bind(id)
+        .with_sql(", ")
+        .bind(meta.json_content.clone())
+        .with_sql(", ")
+        .bind(requested)
+        .with_sql(", ")
+        .bind(meta.client_mutation_id.clone())
+        .with_sql(", ")
+        .bind(meta.client_mutation_label.clone())
+        .with_sql(", ")
+        .bind(details_text(meta))
+        .with_sql(", ")
+        .bind(MutationStatus::Success.code())
+        .with_sql(", NULL, ")
+        .bind(Bind::OptUuid(meta.user_id))
+        .with_sql(", ")
+        .bind(Bind::Jsonb(Some(own_mark())))
+        .with_sql(
+            " WHERE EXISTS (SELECT 1 FROM pn_families) RETURNING id), \
+             pn_link AS (INSERT INTO \"insuree_FamilyMutation\" (id, family_id, mutation_id) \
+             SELECT f.link, f.family, l.id FROM pn_log l, pn_families f)",
+        )
+}
+
 /// Writes the success row of a mutation and links `family_ids` to it (`insuree_FamilyMutation`)
-/// in one statement: what [`record`] with `Ok(())` and [`link_families`] write, in one round
-/// trip.
+/// in one statement ([`success_ctes`]): what [`record`] with `Ok(())` and [`link_families`]
+/// write, in one round trip.
 pub async fn record_success(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -201,29 +245,18 @@ pub async fn record_success(
     meta: &MutationMeta,
     family_ids: &[i32],
 ) -> Result<(), diesel::result::Error> {
-    use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz};
     let link_ids: Vec<Uuid> = family_ids.iter().map(|_| Uuid::new_v4()).collect();
-    crate::db::prepared::cached(
-        diesel::sql_query(
-            "WITH l AS (INSERT INTO \"core_Mutation_Log\" (id, json_content, request_date_time, \
-                 client_mutation_id, client_mutation_label, client_mutation_details, status, error, user_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8) RETURNING id) \
-             INSERT INTO \"insuree_FamilyMutation\" (id, family_id, mutation_id) \
-             SELECT f.link, f.family, l.id FROM l, unnest($9::uuid[], $10::int[]) AS f(link, family)",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .bind::<Text, _>(&meta.json_content)
-        .bind::<Timestamptz, _>(requested)
-        .bind::<Nullable<Text>, _>(&meta.client_mutation_id)
-        .bind::<Nullable<Text>, _>(&meta.client_mutation_label)
-        .bind::<Nullable<Text>, _>(details_text(meta))
-        .bind::<Int4, _>(MutationStatus::Success.code())
-        .bind::<Nullable<diesel::sql_types::Uuid>, _>(meta.user_id)
-        .bind::<Array<diesel::sql_types::Uuid>, _>(&link_ids)
-        .bind::<Array<Int4>, _>(family_ids),
-    )
-    .execute(conn)
-    .await?;
+    let families = Fragment::sql("unnest(")
+        .bind(Bind::UuidArray(link_ids))
+        .with_sql("::uuid[], ")
+        .bind(family_ids)
+        .with_sql("::int[]) AS f(link, family)");
+    Fragment::sql("WITH ")
+        .with(success_ctes(id, requested, meta, families))
+        .with_sql(" SELECT 1")
+        .prepared()
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -297,6 +297,22 @@ async fn the_1_5_frontend_creates_polls_views_updates_and_deletes() {
         Some(1),
         "{body}"
     );
+
+    // Our own mutations' log rows (create, update, delete) carry our mark, so the follower of
+    // openIMIS's mutations (DECISIONS 46) leaves them alone: their hooks ran with them.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM \"core_Mutation_Log\" WHERE client_mutation_id IN ('cid-1', 'cid-2', 'cid-3') \
+             AND \"JsonExt\" @> '{\"policy_notification\": {\"own\": true}}'"
+        )
+        .await,
+        3
+    );
+    let hooks = policy_notification::notification::PreferenceHooks::new(false, None);
+    let r = policy_notification::follower::tick(&e.app.state.pool, &hooks)
+        .await
+        .expect("a follower pass");
+    assert_eq!((r.ran, r.handled), (true, 0), "{r:?}");
 }
 
 #[tokio::test]
@@ -1250,4 +1266,96 @@ async fn an_officers_update_without_the_village_names_the_real_cause() {
     let (status, error) = logged(db, "vo-3").await;
     assert_eq!(status, 2, "{error}");
     assert_eq!(db.count(&where_it_is).await, 1);
+}
+
+/// A create written in one statement (DECISIONS 50) that fails: every problem its checks find
+/// is named in the one status-1 log row, nothing is written and no family id is used up; a
+/// refusal that only comes at the statement's end (a deferred key no check foresaw) is a logged
+/// error too; the connection then serves the next create.
+#[tokio::test]
+async fn a_create_in_one_statement_names_every_problem_and_writes_nothing() {
+    let e = env().await;
+    let db = &e.db;
+    let create = |id: &str, chf: &str, extra: &str, language: &str| {
+        format!(
+            "mutation {{ createFamily(input: {{ clientMutationId: \"{id}\", locationId: 6, familyTypeId: \"H\" \
+             headInsuree: {{ chfId: \"{chf}\", lastName: \"L\", otherNames: \"O\", genderId: \"M\", \
+             dob: \"1980-01-01\", cardIssued: false {extra} }}, \
+             contribution: \"{{\\\"PolicyNotification\\\": {{\\\"approvalOfNotification\\\": true, \
+             \\\"languageOfNotification\\\": \\\"{language}\\\"}}}}\" }}) {{ internalId }} }}"
+        )
+    };
+    let next_id = "SELECT last_value FROM \"tblFamilies_FamilyID_seq\"";
+    let seq = db
+        .scalar("SELECT pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID')")
+        .await
+        .expect("the family id sequence");
+    let next_id = next_id.replace("\"tblFamilies_FamilyID_seq\"", &seq);
+    let before = family_rows(db).await;
+    let id_before = db.count(&next_id).await;
+    let bad = create(
+        "one-1",
+        "770000001",
+        ", professionId: 999, educationId: 998",
+        "xx",
+    )
+    .replace("familyTypeId: \"H\"", "familyTypeId: \"?\"")
+    .replace("genderId: \"M\"", "genderId: \"Z\"");
+    let (s, body) = e.q(&e.admin, &bad).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged(db, "one-1").await;
+    assert_eq!(status, 1, "{error}");
+    for problem in [
+        "headInsuree.genderId: no such gender",
+        "familyTypeId: no such family type",
+        "headInsuree.professionId: no such profession",
+        "headInsuree.educationId: no such education",
+        "languageOfNotification: language code \\\"xx\\\" is not listed",
+    ] {
+        assert!(error.contains(problem), "{problem} in {error}");
+    }
+    assert_eq!(family_rows(db).await, before, "nothing written");
+    assert_eq!(db.count(&next_id).await, id_before, "no family id used up");
+
+    // Refused only when the statement ends: a deferred key on a column no check looks at.
+    db.exec(
+        "ALTER TABLE \"tblFamilies\" ADD CONSTRAINT pn_test_one_fk FOREIGN KEY (\"FamilyAddress\") \
+           REFERENCES \"tblGender\" (\"Code\") DEFERRABLE INITIALLY DEFERRED NOT VALID",
+    )
+    .await;
+    let refused = create("one-2", "770000002", "", "fr").replace(
+        "familyTypeId: \"H\"",
+        "familyTypeId: \"H\", address: \"nowhere\"",
+    );
+    let (s, body) = e.q(&e.admin, &refused).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (status, error) = logged(db, "one-2").await;
+    assert_eq!(status, 1, "{error}");
+    assert!(error.contains("refused by the database"), "{error}");
+    assert_eq!(family_rows(db).await, before, "nothing written");
+    db.exec("ALTER TABLE \"tblFamilies\" DROP CONSTRAINT pn_test_one_fk")
+        .await;
+
+    // The same number after both failures: written, with its consent row and its log row.
+    let (s, body) = e.q(&e.admin, &create("one-3", "770000002", "", "fr")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(logged(db, "one-3").await, (2, String::new()));
+    assert_eq!(
+        db.scalar(
+            "SELECT s.\"ApprovalOfSMS\"::text || s.\"LanguageOfSMS\" || f.\"FamilyType\" FROM \"tblFamilySMS\" s \
+             JOIN \"tblFamilies\" f USING (\"FamilyID\") JOIN \"tblInsuree\" i ON i.\"InsureeID\" = f.\"InsureeID\" \
+             WHERE i.\"CHFID\" = '770000002' AND i.\"FamilyID\" = f.\"FamilyID\" AND i.\"IsHead\""
+        )
+        .await
+        .as_deref(),
+        Some("truefrH")
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM \"insuree_FamilyMutation\" m JOIN \"core_Mutation_Log\" l ON l.id = m.mutation_id \
+             WHERE l.client_mutation_id = 'one-3'"
+        )
+        .await,
+        1
+    );
 }

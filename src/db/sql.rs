@@ -12,7 +12,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, BigInt, Bool, Date, Int4, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Date, Int4, Jsonb, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
+};
 
 /// A statement built from fragments, ready to load or execute.
 pub type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
@@ -38,6 +40,24 @@ pub enum Bind {
     IntArray(Vec<i32>),
     /// `text[]`.
     TextArray(Vec<String>),
+    /// `smallint`.
+    SmallInt(i16),
+    /// `text` or NULL.
+    OptText(Option<String>),
+    /// `int4` or NULL.
+    OptInt(Option<i32>),
+    /// `smallint` or NULL.
+    OptSmallInt(Option<i16>),
+    /// `bool` or NULL.
+    OptBool(Option<bool>),
+    /// `date` or NULL.
+    OptDate(Option<NaiveDate>),
+    /// `jsonb` or NULL.
+    Jsonb(Option<serde_json::Value>),
+    /// `uuid` or NULL.
+    OptUuid(Option<uuid::Uuid>),
+    /// `uuid[]`.
+    UuidArray(Vec<uuid::Uuid>),
 }
 
 impl From<String> for Bind {
@@ -88,6 +108,41 @@ impl From<Vec<i32>> for Bind {
 impl From<&[i32]> for Bind {
     fn from(v: &[i32]) -> Self {
         Bind::IntArray(v.to_vec())
+    }
+}
+impl From<i16> for Bind {
+    fn from(v: i16) -> Self {
+        Bind::SmallInt(v)
+    }
+}
+impl From<Option<String>> for Bind {
+    fn from(v: Option<String>) -> Self {
+        Bind::OptText(v)
+    }
+}
+impl From<Option<&str>> for Bind {
+    fn from(v: Option<&str>) -> Self {
+        Bind::OptText(v.map(str::to_string))
+    }
+}
+impl From<Option<i32>> for Bind {
+    fn from(v: Option<i32>) -> Self {
+        Bind::OptInt(v)
+    }
+}
+impl From<Option<i16>> for Bind {
+    fn from(v: Option<i16>) -> Self {
+        Bind::OptSmallInt(v)
+    }
+}
+impl From<Option<bool>> for Bind {
+    fn from(v: Option<bool>) -> Self {
+        Bind::OptBool(v)
+    }
+}
+impl From<Option<NaiveDate>> for Bind {
+    fn from(v: Option<NaiveDate>) -> Self {
+        Bind::OptDate(v)
     }
 }
 impl From<Vec<String>> for Bind {
@@ -267,6 +322,15 @@ impl Fragment {
                 Bind::Uuid(v) => query.bind::<SqlUuid, _>(v),
                 Bind::IntArray(v) => query.bind::<Array<Int4>, _>(v),
                 Bind::TextArray(v) => query.bind::<Array<Text>, _>(v),
+                Bind::SmallInt(v) => query.bind::<SmallInt, _>(v),
+                Bind::OptText(v) => query.bind::<Nullable<Text>, _>(v),
+                Bind::OptInt(v) => query.bind::<Nullable<Int4>, _>(v),
+                Bind::OptSmallInt(v) => query.bind::<Nullable<SmallInt>, _>(v),
+                Bind::OptBool(v) => query.bind::<Nullable<Bool>, _>(v),
+                Bind::OptDate(v) => query.bind::<Nullable<Date>, _>(v),
+                Bind::Jsonb(v) => query.bind::<Nullable<Jsonb>, _>(v),
+                Bind::OptUuid(v) => query.bind::<Nullable<SqlUuid>, _>(v),
+                Bind::UuidArray(v) => query.bind::<Array<SqlUuid>, _>(v),
             };
         }
         query

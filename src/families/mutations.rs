@@ -13,10 +13,10 @@ use uuid::Uuid;
 use crate::db::catalog::{Catalog, CatalogCell};
 use crate::db::prepared::cached;
 use crate::db::schema::{tbl_families, tbl_insuree, tbl_insuree_policy};
-use crate::db::sql::Fragment;
+use crate::db::sql::{Bind, Fragment};
 use crate::db::{DbError, Pool};
 use crate::families::Scope;
-use crate::hooks::{FamilyEvent, FamilyHooks, HookError};
+use crate::hooks::{CreatePart, FamilyEvent, FamilyHooks, HookError};
 use crate::mutation_log::{self, MutationError, MutationMeta};
 
 /// Right to create families.
@@ -521,137 +521,220 @@ fn check_lengths(what: &str, catalog: &Catalog, input: &FamilyInput) -> Vec<Muta
         .collect()
 }
 
-#[derive(QueryableByName)]
-struct References {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    family_taken: bool,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
-    reserved_id: Option<i32>,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    location: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    village: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    gender: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    family_type: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    confirmation_type: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    relationship: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    profession: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    education: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    health_facility: bool,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    id_type: bool,
+/// `value` (cast to `cast`) is NULL or names a row: `EXISTS (SELECT 1 FROM <row>$value<rest>)`.
+fn names_a_row(value: Bind, cast: &str, row: &str, rest: &str) -> Fragment {
+    Fragment::sql("(")
+        .bind(value.clone())
+        .with_sql(format!("::{cast} IS NULL OR EXISTS (SELECT 1 FROM {row}"))
+        .bind(value)
+        .with_sql(format!("{rest}))"))
 }
 
-/// Checks, in one query, that every id and code of the input names an existing row (current,
-/// for versioned tables), so that a bad one is a clear error naming the field rather than a
-/// foreign-key failure at COMMIT. All unknown references are reported together.
+/// Every id and code of the input that must name an existing row (current, for versioned
+/// tables), as boolean SQL expressions (true: it does, or the field is not given), each with
+/// the problem reported when it does not. `new_family`: the uuid of the family a create is
+/// about to insert; last, the check that no family has it yet. The SQL text never depends on
+/// the values (a field not given is a NULL), so each statement built from it is prepared once.
+fn reference_checks(
+    what: &str,
+    input: &FamilyInput,
+    new_family: Option<&str>,
+) -> Vec<(Fragment, MutationError)> {
+    let head = input.head_insuree.as_ref();
+    let code = |v: Option<&String>| Bind::OptText(v.cloned().filter(|s| !s.is_empty()));
+    let int = |v: Option<i32>| Bind::OptInt(v);
+    let small_id = |v: Option<i32>| Bind::OptSmallInt(v.and_then(|n| i16::try_from(n).ok()));
+    let current = " AND \"ValidityTo\" IS NULL";
+    let checks = [
+        (
+            names_a_row(
+                int(input.location_id),
+                "int",
+                "\"tblLocations\" WHERE \"LocationId\" = ",
+                current,
+            ),
+            "locationId",
+            "no such location",
+        ),
+        (
+            names_a_row(
+                int(head.and_then(|h| h.current_village_id)),
+                "int",
+                "\"tblLocations\" WHERE \"LocationId\" = ",
+                current,
+            ),
+            "headInsuree.currentVillageId",
+            "no such location",
+        ),
+        (
+            names_a_row(
+                code(head.map(|h| &h.gender_id)),
+                "text",
+                "\"tblGender\" WHERE \"Code\" = ",
+                "",
+            ),
+            "headInsuree.genderId",
+            "no such gender",
+        ),
+        (
+            names_a_row(
+                code(input.family_type_id.as_ref()),
+                "text",
+                "\"tblFamilyTypes\" WHERE \"FamilyTypeCode\" = ",
+                "",
+            ),
+            "familyTypeId",
+            "no such family type",
+        ),
+        (
+            names_a_row(
+                code(input.confirmation_type_id.as_ref()),
+                "text",
+                "\"tblConfirmationTypes\" WHERE \"ConfirmationTypeCode\" = ",
+                "",
+            ),
+            "confirmationTypeId",
+            "no such confirmation type",
+        ),
+        (
+            names_a_row(
+                small_id(head.and_then(|h| h.relationship_id)),
+                "smallint",
+                "\"tblRelations\" WHERE \"RelationId\" = ",
+                "",
+            ),
+            "headInsuree.relationshipId",
+            "no such relationship",
+        ),
+        (
+            names_a_row(
+                small_id(head.and_then(|h| h.profession_id)),
+                "smallint",
+                "\"tblProfessions\" WHERE \"ProfessionId\" = ",
+                "",
+            ),
+            "headInsuree.professionId",
+            "no such profession",
+        ),
+        (
+            names_a_row(
+                small_id(head.and_then(|h| h.education_id)),
+                "smallint",
+                "\"tblEducations\" WHERE \"EducationId\" = ",
+                "",
+            ),
+            "headInsuree.educationId",
+            "no such education",
+        ),
+        (
+            names_a_row(
+                int(head.and_then(|h| h.health_facility_id)),
+                "int",
+                "\"tblHF\" WHERE \"HfID\" = ",
+                current,
+            ),
+            "headInsuree.healthFacilityId",
+            "no such health facility",
+        ),
+        (
+            names_a_row(
+                code(head.and_then(|h| h.type_of_id_id.as_ref())),
+                "text",
+                "\"tblIdentificationTypes\" WHERE \"IdentificationCode\" = ",
+                "",
+            ),
+            "headInsuree.typeOfIdId",
+            "no such identification type",
+        ),
+    ];
+    let mut out: Vec<(Fragment, MutationError)> = checks
+        .into_iter()
+        .map(|(sql, field, why)| {
+            (
+                sql,
+                MutationError::detailed(what, format!("{field}: {why}")),
+            )
+        })
+        .collect();
+    if let Some(uuid) = new_family {
+        out.push((
+            Fragment::sql("NOT EXISTS (SELECT 1 FROM \"tblFamilies\" WHERE \"FamilyUUID\" = ")
+                .bind(uuid)
+                .with_sql(")"),
+            MutationError::detailed(what, format!("uuid: a family {uuid} already exists")),
+        ));
+    }
+    out
+}
+
+/// `ARRAY[check, …]::bool[]`: the checks' answers in one column.
+fn answers(checks: &[(Fragment, MutationError)]) -> Fragment {
+    let mut sql = Fragment::sql("ARRAY[");
+    for (i, (check, _)) in checks.iter().enumerate() {
+        if i > 0 {
+            sql.push_sql(", ");
+        }
+        sql.push(check.clone());
+    }
+    sql.with_sql("]::bool[]")
+}
+
+/// The problems of the checks that answered false (a missing answer counts as false).
+fn failed(checks: Vec<(Fragment, MutationError)>, answers: &[bool]) -> Vec<MutationError> {
+    checks
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !answers.get(*i).copied().unwrap_or(false))
+        .map(|(_, (_, problem))| problem)
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct References {
+    #[diesel(sql_type = Array<diesel::sql_types::Bool>)]
+    answers: Vec<bool>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
+    reserved_id: Option<i32>,
+}
+
+/// Checks, in one query, the input's references ([`reference_checks`]), so that a bad one is a
+/// clear error naming the field rather than a foreign-key failure at COMMIT. All unknown
+/// references are reported together.
 ///
 /// `new_family`: the uuid of the family a create is about to insert. The same statement then
-/// checks that no family has it yet and reserves the new family's `FamilyID` (the next value of
-/// its sequence), returned with the problems; the head is inserted with that id, since openIMIS's
-/// dumps make both `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT NULL.
+/// reserves the new family's `FamilyID` (the next value of its sequence), returned with the
+/// problems; the head is inserted with that id, since openIMIS's dumps make both
+/// `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT NULL.
 async fn check_references(
     conn: &mut AsyncPgConnection,
     what: &str,
     input: &FamilyInput,
     new_family: Option<&str>,
 ) -> Result<(Vec<MutationError>, Option<i32>), diesel::result::Error> {
-    use diesel::sql_types::{Nullable, SmallInt};
-    let head = input.head_insuree.as_ref();
-    let code = |v: Option<&String>| v.cloned().filter(|s| !s.is_empty());
-    let small_id = |v: Option<i32>| v.and_then(|n| i16::try_from(n).ok());
+    let checks = reference_checks(what, input, new_family);
+    let chf = input
+        .head_insuree
+        .as_ref()
+        .and_then(|h| empty_to_none(&h.chf_id));
     // The head's insurance number is locked here (see `check_chf_id`), in a statement the
     // mutation runs anyway: the uniqueness check, a later statement, then sees every earlier
     // holder's commit.
-    let row: References = cached(diesel::sql_query(
-        "WITH lk AS (SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || $11)) WHERE $11::text IS NOT NULL) \
-         SELECT (SELECT count(*) FROM lk) AS locked, \
-           ($12::text IS NOT NULL AND EXISTS (SELECT 1 FROM \"tblFamilies\" WHERE \"FamilyUUID\" = $12)) AS family_taken, \
-           CASE WHEN $12::text IS NOT NULL THEN nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 END AS reserved_id, \
-           ($1::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $1 AND \"ValidityTo\" IS NULL)) AS location, \
-           ($2::int IS NULL OR EXISTS (SELECT 1 FROM \"tblLocations\" WHERE \"LocationId\" = $2 AND \"ValidityTo\" IS NULL)) AS village, \
-           ($3::text IS NULL OR EXISTS (SELECT 1 FROM \"tblGender\" WHERE \"Code\" = $3)) AS gender, \
-           ($4::text IS NULL OR EXISTS (SELECT 1 FROM \"tblFamilyTypes\" WHERE \"FamilyTypeCode\" = $4)) AS family_type, \
-           ($5::text IS NULL OR EXISTS (SELECT 1 FROM \"tblConfirmationTypes\" WHERE \"ConfirmationTypeCode\" = $5)) AS confirmation_type, \
-           ($6::smallint IS NULL OR EXISTS (SELECT 1 FROM \"tblRelations\" WHERE \"RelationId\" = $6)) AS relationship, \
-           ($7::smallint IS NULL OR EXISTS (SELECT 1 FROM \"tblProfessions\" WHERE \"ProfessionId\" = $7)) AS profession, \
-           ($8::smallint IS NULL OR EXISTS (SELECT 1 FROM \"tblEducations\" WHERE \"EducationId\" = $8)) AS education, \
-           ($9::int IS NULL OR EXISTS (SELECT 1 FROM \"tblHF\" WHERE \"HfID\" = $9 AND \"ValidityTo\" IS NULL)) AS health_facility, \
-           ($10::text IS NULL OR EXISTS (SELECT 1 FROM \"tblIdentificationTypes\" WHERE \"IdentificationCode\" = $10)) AS id_type",
-    )
-    .bind::<Nullable<Int4>, _>(input.location_id)
-    .bind::<Nullable<Int4>, _>(head.and_then(|h| h.current_village_id))
-    .bind::<Nullable<Text>, _>(code(head.map(|h| &h.gender_id)))
-    .bind::<Nullable<Text>, _>(code(input.family_type_id.as_ref()))
-    .bind::<Nullable<Text>, _>(code(input.confirmation_type_id.as_ref()))
-    .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.relationship_id)))
-    .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.profession_id)))
-    .bind::<Nullable<SmallInt>, _>(small_id(head.and_then(|h| h.education_id)))
-    .bind::<Nullable<Int4>, _>(head.and_then(|h| h.health_facility_id))
-    .bind::<Nullable<Text>, _>(code(head.and_then(|h| h.type_of_id_id.as_ref())))
-    .bind::<Nullable<Text>, _>(head.and_then(|h| empty_to_none(&h.chf_id)))
-    .bind::<Nullable<Text>, _>(new_family))
-    .get_result(conn)
-    .await?;
-    let checks = [
-        (row.location, "locationId", "no such location"),
-        (
-            row.village,
-            "headInsuree.currentVillageId",
-            "no such location",
-        ),
-        (row.gender, "headInsuree.genderId", "no such gender"),
-        (row.family_type, "familyTypeId", "no such family type"),
-        (
-            row.confirmation_type,
-            "confirmationTypeId",
-            "no such confirmation type",
-        ),
-        (
-            row.relationship,
-            "headInsuree.relationshipId",
-            "no such relationship",
-        ),
-        (
-            row.profession,
-            "headInsuree.professionId",
-            "no such profession",
-        ),
-        (
-            row.education,
-            "headInsuree.educationId",
-            "no such education",
-        ),
-        (
-            row.health_facility,
-            "headInsuree.healthFacilityId",
-            "no such health facility",
-        ),
-        (
-            row.id_type,
-            "headInsuree.typeOfIdId",
-            "no such identification type",
-        ),
-    ];
-    let mut problems: Vec<MutationError> = checks
-        .into_iter()
-        .filter(|(ok, _, _)| !ok)
-        .map(|(_, field, why)| MutationError::detailed(what, format!("{field}: {why}")))
-        .collect();
-    if let Some(uuid) = new_family.filter(|_| row.family_taken) {
-        problems.push(MutationError::detailed(
-            what,
-            format!("uuid: a family {uuid} already exists"),
-        ));
-    }
-    Ok((problems, row.reserved_id))
+    let row: References = Fragment::sql("WITH lk AS (SELECT pg_advisory_xact_lock(hashtext('pn-chfid:' || ")
+        .bind(chf.clone())
+        .with_sql(")) WHERE ")
+        .bind(chf)
+        .with_sql("::text IS NOT NULL) SELECT (SELECT count(*) FROM lk) AS locked, ")
+        .with(answers(&checks))
+        .with_sql(" AS answers, CASE WHEN ")
+        .bind(new_family)
+        .with_sql(
+            "::text IS NOT NULL THEN nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 END \
+             AS reserved_id",
+        )
+        .prepared()
+        .get_result(conn)
+        .await?;
+    Ok((failed(checks, &row.answers), row.reserved_id))
 }
 
 /// Length and reference checks of a create or update and the hooks' checks of its
@@ -788,20 +871,14 @@ fn json_ext_value(v: &Option<Value>) -> Option<Value> {
     v.clone().filter(|v| !v.is_null())
 }
 
-/// Creates or updates the head insuree; returns its `InsureeID`. `family_id` is the family it
-/// heads. `check_new_chf`: whether to check a new head's insurance number here; `false` when
-/// the caller checks it in a later statement of the transaction ([`insert_family`]).
-#[allow(clippy::too_many_arguments)]
-async fn write_head(
-    conn: &mut AsyncPgConnection,
-    catalog: &Catalog,
+/// The head's insurance number and columns, after the checks that need no database: the
+/// number, both names and the birth date given, the status and the small ids in range.
+fn head_values(
     what: &str,
-    actor: &Actor,
-    family_id: Option<i32>,
     head: &HeadInsureeInput,
+    actor: &Actor,
     now: DateTime<Utc>,
-    check_new_chf: bool,
-) -> Result<i32, Failure> {
+) -> Result<(String, InsureeValues), Failure> {
     let chf_id = empty_to_none(&head.chf_id).ok_or_else(|| {
         invalid(
             what,
@@ -818,7 +895,24 @@ async fn write_head(
     if head.dob.is_none() {
         return Err(invalid(what, "headInsuree.dob", "is required"));
     }
-    let values = insuree_values(what, head, actor, now)?;
+    Ok((chf_id, insuree_values(what, head, actor, now)?))
+}
+
+/// Creates or updates the head insuree; returns its `InsureeID`. `family_id` is the family it
+/// heads. `check_new_chf`: whether to check a new head's insurance number here; `false` when
+/// the caller checks it in a later statement of the transaction ([`insert_family`]).
+#[allow(clippy::too_many_arguments)]
+async fn write_head(
+    conn: &mut AsyncPgConnection,
+    catalog: &Catalog,
+    what: &str,
+    actor: &Actor,
+    family_id: Option<i32>,
+    head: &HeadInsureeInput,
+    now: DateTime<Utc>,
+    check_new_chf: bool,
+) -> Result<i32, Failure> {
+    let (chf_id, values) = head_values(what, head, actor, now)?;
     match &head.uuid {
         None => {
             if check_new_chf {
@@ -1050,6 +1144,275 @@ async fn insert_family(
     }
 }
 
+/// The columns of a new head written by createFamily's one statement, in the order of
+/// [`head_row`]'s values: [`InsureeValues`], then the uuid, the family and `JsonExt`.
+const HEAD_COLUMNS: &str = "\"CHFID\", \"LastName\", \"OtherNames\", \"DOB\", \"Gender\", \"Marital\", \"IsHead\", \
+     \"passport\", \"Phone\", \"Email\", \"CurrentAddress\", \"GeoLocation\", \"CurrentVillage\", \"PhotoDate\", \
+     \"CardIssued\", \"Relationship\", \"Profession\", \"Education\", \"TypeOfId\", \"HFID\", \"isOffline\", \
+     \"status\", \"status_date\", \"ValidityFrom\", \"AuditUserID\", \"InsureeUUID\", \"FamilyID\", \"JsonExt\"";
+
+/// The values of [`HEAD_COLUMNS`] (the family's id read from `family_id`, an SQL expression).
+fn head_row(v: &InsureeValues, uuid: Uuid, family_id: &str, json_ext: Option<Value>) -> Fragment {
+    let values: Vec<Bind> = vec![
+        v.chf_id.clone().into(),
+        v.last_name.clone().into(),
+        v.other_names.clone().into(),
+        v.dob.into(),
+        v.gender.clone().into(),
+        v.marital.clone().into(),
+        v.is_head.into(),
+        v.passport.clone().into(),
+        v.phone.clone().into(),
+        v.email.clone().into(),
+        v.current_address.clone().into(),
+        v.geo_location.clone().into(),
+        v.current_village.into(),
+        v.photo_date.into(),
+        v.card_issued.into(),
+        v.relationship.into(),
+        v.profession.into(),
+        v.education.into(),
+        v.type_of_id.clone().into(),
+        v.hf_id.into(),
+        v.is_offline.into(),
+        v.status.clone().into(),
+        v.status_date.into(),
+        v.validity_from.into(),
+        v.audit_user_id.into(),
+        uuid.to_string().into(),
+    ];
+    let mut row = Fragment::new();
+    for value in values {
+        row.push_bind(value).push_sql(", ");
+    }
+    row.with_sql(family_id)
+        .with_sql(", ")
+        .bind(Bind::Jsonb(json_ext))
+}
+
+/// The columns of the new family written by createFamily's one statement, in the order of
+/// [`family_row`]'s values.
+const FAMILY_COLUMNS: &str = "\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"LocationId\", \"Poverty\", \
+     \"FamilyType\", \"FamilyAddress\", \"isOffline\", \"Ethnicity\", \"ConfirmationNo\", \"ConfirmationType\", \
+     \"ValidityFrom\", \"AuditUserID\", \"JsonExt\"";
+
+/// The values of [`FAMILY_COLUMNS`] (its id and head read from `family_id` and `head_id`).
+fn family_row(
+    family_id: &str,
+    uuid: &str,
+    head_id: &str,
+    v: &FamilyValues,
+    json_ext: Option<Value>,
+) -> Fragment {
+    Fragment::sql(format!("{family_id}, "))
+        .bind(uuid)
+        .with_sql(format!(", {head_id}, "))
+        .bind(v.location_id)
+        .with_sql(", ")
+        .bind(v.poverty)
+        .with_sql(", ")
+        .bind(v.family_type.clone())
+        .with_sql(", ")
+        .bind(v.family_address.clone())
+        .with_sql(", ")
+        .bind(v.is_offline)
+        .with_sql(", ")
+        .bind(v.ethnicity.clone())
+        .with_sql(", ")
+        .bind(v.confirmation_no.clone())
+        .with_sql(", ")
+        .bind(v.confirmation_type.clone())
+        .with_sql(", ")
+        .bind(v.validity_from)
+        .with_sql(", ")
+        .bind(v.audit_user_id)
+        .with_sql(", ")
+        .bind(Bind::Jsonb(json_ext))
+}
+
+/// A create that can be written in one statement (docs/decisions.md 50): its head is new and
+/// its input passes every check that needs no database.
+struct OneStatement {
+    family_uuid: String,
+    chf_id: String,
+    head: InsureeValues,
+    part: CreatePart,
+}
+
+/// The one-statement plan of a create, or `None`: the create then runs in a transaction of
+/// several statements, which reports the problems found here together with the database's
+/// (input too long, a required field missing, …), takes an existing insuree as head, and calls
+/// hooks that cannot take part in one statement.
+fn one_statement(
+    catalog: &Catalog,
+    hooks: &dyn FamilyHooks,
+    actor: &Actor,
+    input: &FamilyInput,
+    now: DateTime<Utc>,
+) -> Option<OneStatement> {
+    let head = input.head_insuree.as_ref().filter(|h| h.uuid.is_none())?;
+    let family_uuid = match &input.uuid {
+        Some(u) => Uuid::parse_str(u).ok()?.to_string(),
+        None => Uuid::new_v4().to_string(),
+    };
+    if !check_lengths(CREATE, catalog, input).is_empty() {
+        return None;
+    }
+    let (chf_id, head_values) = head_values(CREATE, head, actor, now).ok()?;
+    require_village(CREATE, input.location_id, &actor.scope).ok()?;
+    let part = hooks
+        .create_part(input.contribution.as_ref())
+        .filter(|p| p.problems.is_empty())?;
+    Some(OneStatement {
+        family_uuid,
+        chf_id,
+        head: head_values,
+        part,
+    })
+}
+
+#[derive(QueryableByName)]
+struct Created {
+    #[diesel(sql_type = Array<diesel::sql_types::Bool>)]
+    answers: Vec<bool>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    in_scope: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    chf_free: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
+    reserved_id: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
+    family_id: Option<i32>,
+}
+
+/// createFamily in one statement, one round trip, its own implicit transaction
+/// (docs/decisions.md 50): the checks (the input's references, the family's uuid, the village
+/// in the caller's districts, the hooks' checks, the insurance number under its lock —
+/// `pn_chfid_free`), then, only when all pass, the family's id from its sequence, the head, the
+/// family, the hooks' rows, the log row and its link. When a check fails nothing is written and
+/// the error row is logged after, with every problem the checks found.
+async fn create_in_one_statement(
+    pool: &Pool,
+    actor: &Actor,
+    meta: &MutationMeta,
+    input: &FamilyInput,
+    plan: OneStatement,
+    now: DateTime<Utc>,
+) -> Result<MutationReceipt, DbError> {
+    let id = Uuid::new_v4();
+    let requested = Utc::now();
+    let mut checks = reference_checks(CREATE, input, Some(&plan.family_uuid));
+    checks.extend(
+        plan.part
+            .checks
+            .into_iter()
+            .map(|(sql, e)| (sql, MutationError::detailed(CREATE, e.to_string()))),
+    );
+    let in_scope = actor
+        .scope
+        .village(Fragment::value(input.location_id))
+        .unwrap_or_else(|| Fragment::sql("true"));
+    // its head's id is the statement's (`head`), not a value: 0 is never written
+    let family = family_values(input, 0, actor, now);
+    let json_ext = |v: &Option<Option<Value>>| v.as_ref().and_then(json_ext_value);
+    let head_json_ext = input
+        .head_insuree
+        .as_ref()
+        .and_then(|h| json_ext(&h.json_ext));
+    let statement = Fragment::sql("WITH chk AS MATERIALIZED (SELECT ")
+        .with(answers(&checks))
+        .with_sql(" AS answers, COALESCE(")
+        .with(in_scope)
+        .with_sql(", false) AS in_scope, pn_chfid_free(")
+        .bind(plan.chf_id.as_str())
+        .with_sql(
+            "::text, NULL) AS chf_free), \
+             pass AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('\"tblFamilies\"', 'FamilyID'))::int4 AS id \
+                 FROM chk WHERE true = ALL(chk.answers) AND chk.in_scope AND chk.chf_free), ",
+        )
+        .with_sql(format!("head AS (INSERT INTO \"tblInsuree\" ({HEAD_COLUMNS}) SELECT "))
+        .with(head_row(&plan.head, Uuid::new_v4(), "pass.id", head_json_ext))
+        .with_sql(format!(
+            " FROM pass WHERE pass.id IS NOT NULL RETURNING \"InsureeID\", \"FamilyID\"), \
+             fam AS (INSERT INTO \"tblFamilies\" ({FAMILY_COLUMNS}) SELECT "
+        ))
+        .with(family_row(
+            "head.\"FamilyID\"",
+            &plan.family_uuid,
+            "head.\"InsureeID\"",
+            &family,
+            json_ext(&input.json_ext),
+        ))
+        .with_sql(" FROM head RETURNING \"FamilyID\")")
+        .with(plan.part.writes)
+        .with_sql(", ")
+        .with(mutation_log::success_ctes(
+            id,
+            requested,
+            meta,
+            Fragment::sql("(SELECT ")
+                .bind(Uuid::new_v4())
+                .with_sql("::uuid AS link, \"FamilyID\" AS family FROM fam) f"),
+        ))
+        .with_sql(
+            " SELECT chk.answers, chk.in_scope, chk.chf_free, (SELECT id FROM pass) AS reserved_id, \
+             (SELECT \"FamilyID\" FROM fam) AS family_id FROM chk",
+        );
+    let mut conn = pool.get().await?;
+    // Read to the end (`load`, not `get_result`): the statement commits when its answer has been
+    // sent, and a refusal at that commit (a deferred key) comes after the row — `get_result`
+    // would stop at the row and report a family that was never written.
+    let answer = statement.prepared().load::<Created>(&mut conn).await;
+    let result = match answer.map(|rows| rows.into_iter().next()) {
+        Err(e) => Err(Failure::Db(e)),
+        Ok(Some(Created {
+            family_id: Some(family_id),
+            ..
+        })) => Ok(vec![family_id]),
+        Ok(Some(row)) => Err(not_created(checks, row, &plan.chf_id)),
+        Ok(None) => Err(Failure::Db(diesel::result::Error::NotFound)),
+    };
+    conclude(pool, conn, id, requested, meta, CREATE, result).await
+}
+
+/// Why createFamily's one statement wrote nothing, said as the transactional path says it: the
+/// input's and the hooks' problems together, else the village out of the caller's districts,
+/// else the insurance number taken, else the family table without a sequence.
+fn not_created(checks: Vec<(Fragment, MutationError)>, row: Created, chf_id: &str) -> Failure {
+    let problems = failed(checks, &row.answers);
+    if !problems.is_empty() {
+        return Failure::Rejected(problems);
+    }
+    if !row.in_scope {
+        return invalid(
+            CREATE,
+            "locationId",
+            "the village is not in one of your districts",
+        );
+    }
+    if !row.chf_free {
+        return match chf_id_free(chf_id, true) {
+            Err(taken) => taken,
+            Ok(()) => Failure::Rejected(Vec::new()),
+        };
+    }
+    if row.reserved_id.is_none() {
+        return no_sequence();
+    }
+    // every check passed and an id was reserved, yet no family came back
+    Failure::Rejected(vec![MutationError::detailed(
+        CREATE,
+        "the family was not written; nothing was changed",
+    )])
+}
+
+/// A create on a database whose `tblFamilies.FamilyID` has no sequence to take the id from.
+fn no_sequence() -> Failure {
+    Failure::Rejected(vec![MutationError::message(
+        "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
+    )])
+}
+
 /// `createFamily`: the head insuree, the family, the hooks, the log — one transaction. The
 /// family's id is reserved first (with the input's checks), so that the head is inserted with
 /// it: openIMIS's dumps make both `tblInsuree."FamilyID"` and `tblFamilies."InsureeID"` NOT
@@ -1067,8 +1430,11 @@ pub async fn create_family(
     }
     let catalog = catalog.get(pool).await?;
     let catalog = catalog.as_ref();
+    let now = Utc::now();
+    if let Some(plan) = one_statement(catalog, hooks, actor, input, now) {
+        return create_in_one_statement(pool, actor, meta, input, plan, now).await;
+    }
     logged_transaction!(pool, meta, CREATE, |conn| async {
-        let now = Utc::now();
         let head = input
             .head_insuree
             .as_ref()
@@ -1081,9 +1447,7 @@ pub async fn create_family(
         };
         let reserved = check_input(conn, catalog, hooks, CREATE, input, Some(&family_uuid)).await?;
         let Some(family_id) = reserved else {
-            return Err(Failure::Rejected(vec![MutationError::message(
-                "tblFamilies.FamilyID has no sequence in this database; the family cannot be created",
-            )]));
+            return Err(no_sequence());
         };
         require_village(CREATE, input.location_id, &actor.scope)?;
         if !location_in_scope(conn, input.location_id, &actor.scope).await? {

@@ -11,7 +11,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
 use crate::db::schema::{tbl_family_sms, tbl_languages};
-use crate::hooks::{FamilyEvent, FamilyHooks, HookError};
+use crate::db::sql::Fragment;
+use crate::hooks::{CreatePart, FamilyEvent, FamilyHooks, HookError};
 
 /// The module key of the contribution.
 pub const CONTRIBUTION_KEY: &str = "PolicyNotification";
@@ -107,6 +108,14 @@ fn unknown_language(code: &str) -> HookError {
     HookError::invalid(
         LANGUAGE_FIELD,
         format!("language code {code:?} is not listed in the available languages"),
+    )
+}
+
+/// The error of a family without a language when no language exists to default to.
+fn no_language() -> HookError {
+    HookError::invalid(
+        LANGUAGE_FIELD,
+        "no language is configured (tblLanguages is empty), so no default language exists",
     )
 }
 
@@ -225,10 +234,7 @@ impl PreferenceHooks {
         match (&patch.language, row.language_known, row.written) {
             (Some(code), false, _) => Err(unknown_language(code)),
             (_, _, true) => Ok(()),
-            _ => Err(HookError::invalid(
-                LANGUAGE_FIELD,
-                "no language is configured (tblLanguages is empty), so no default language exists",
-            )),
+            _ => Err(no_language()),
         }
     }
 }
@@ -249,6 +255,56 @@ impl FamilyHooks for PreferenceHooks {
             }
         }
         Ok(problems)
+    }
+
+    /// A new family's row, in createFamily's one statement (docs/decisions.md 50): the patch
+    /// over the defaults, a plain insert (a family that did not exist has no row: the table's
+    /// foreign key to `tblFamilies` holds on every openIMIS schema; an `ON CONFLICT` would also
+    /// fire the table's UPDATE triggers for nothing). Checked in that statement: the patch's
+    /// language is listed, and some language exists when the patch names none.
+    fn create_part(&self, contribution: Option<&Value>) -> Option<CreatePart> {
+        let (patch, problems) = PreferencePatch::read(contribution);
+        let language = || {
+            Fragment::sql("COALESCE(")
+                .bind(patch.language.clone())
+                .with_sql("::text, ")
+                .bind(self.default_language.clone())
+                .with_sql(
+                    "::text, (SELECT \"LanguageCode\"::text FROM \"tblLanguages\" \
+                     ORDER BY \"SortOrder\" ASC NULLS LAST, \"LanguageCode\" ASC LIMIT 1))",
+                )
+        };
+        let listed = Fragment::sql("(")
+            .bind(patch.language.clone())
+            .with_sql("::text IS NULL OR EXISTS (SELECT 1 FROM \"tblLanguages\" WHERE \"LanguageCode\" = ")
+            .bind(patch.language.clone())
+            .with_sql("))");
+        // false only when the patch names a language, so the error names it
+        let unlisted = unknown_language(patch.language.as_deref().unwrap_or_default());
+        let checks = vec![
+            (listed, unlisted),
+            (
+                Fragment::sql("(")
+                    .with(language())
+                    .with_sql(") IS NOT NULL"),
+                no_language(),
+            ),
+        ];
+        let writes = Fragment::sql(
+            ", pn_consent AS (INSERT INTO \"tblFamilySMS\" (\"FamilyID\", \"ApprovalOfSMS\", \"LanguageOfSMS\", \
+             \"ValidityFrom\", \"ValidityTo\") SELECT fam.\"FamilyID\", ",
+        )
+        .bind(patch.approval.unwrap_or(self.default_approval))
+        .with_sql(", ")
+        .with(language())
+        .with_sql(", ")
+        .bind(chrono::Utc::now())
+        .with_sql(", NULL FROM fam)");
+        Some(CreatePart {
+            problems,
+            checks,
+            writes,
+        })
     }
 
     async fn after_create(

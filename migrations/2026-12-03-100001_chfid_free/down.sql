@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS pn_chfid_free(text, integer);
