@@ -395,7 +395,11 @@ pub fn check_document(doc: &ExecutableDocument) -> Result<(), LimitError> {
 /// that refused it (`Ok(None)` when it does not parse; the schema reports the syntax error).
 pub fn checked_document(query: &str) -> Result<Option<ExecutableDocument>, LimitError> {
     check_graphql_text(query, "the query")?;
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+    // the fast parser, else async-graphql's (docs/decisions.md 51)
+    let parsed = crate::graphql::parse::parse_executable(query)
+        .map(Ok)
+        .unwrap_or_else(|| async_graphql::parser::parse_query(query));
+    let Ok(doc) = parsed else {
         return Ok(None);
     };
     check_document(&doc)?;

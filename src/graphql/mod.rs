@@ -8,6 +8,7 @@ pub mod families;
 pub mod family_types;
 pub mod lookups;
 pub mod notifications;
+pub mod parse;
 pub mod relay;
 pub mod report;
 pub mod scalars;
