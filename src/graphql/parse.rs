@@ -50,7 +50,8 @@ type P<T> = Option<T>;
 
 impl<'a> Parser<'a> {
     fn pos(&mut self) -> Pos {
-        let text = &self.s[self.counted..self.i];
+        // positions are asked in document order; an earlier one would count nothing
+        let text = self.s.get(self.counted..self.i).unwrap_or_default();
         for &b in text {
             match b {
                 b'\n' => {
@@ -63,7 +64,7 @@ impl<'a> Parser<'a> {
                 _ => self.column += 1,
             }
         }
-        self.counted = self.i;
+        self.counted = self.counted.max(self.i);
         Pos {
             line: self.line,
             column: self.column,
