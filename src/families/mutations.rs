@@ -233,7 +233,7 @@ const DELETE: &str = "Failed to delete families";
 
 /// The head insuree's columns, written in full on create and update (openIMIS's full
 /// replacement); `JsonExt` is written separately so that an omitted one is kept.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = tbl_insuree, treat_none_as_null = true)]
 struct InsureeValues {
     chf_id: Option<String>,
@@ -264,7 +264,7 @@ struct InsureeValues {
 }
 
 /// The family's columns, written in full on create and update.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = tbl_families, treat_none_as_null = true)]
 struct FamilyValues {
     insuree_id: i32,
@@ -918,18 +918,27 @@ async fn write_head(
             if check_new_chf {
                 check_chf_id(conn, &chf_id, None).await?;
             }
-            let uuid = Uuid::new_v4().to_string();
-            let id: i32 = diesel::insert_into(tbl_insuree::table)
-                .values((
-                    &values,
-                    tbl_insuree::insuree_uuid.eq(&uuid),
-                    tbl_insuree::family_id.eq(family_id),
-                    tbl_insuree::json_ext.eq(head.json_ext.as_ref().and_then(json_ext_value)),
-                ))
-                .returning(tbl_insuree::insuree_id)
-                .get_result(conn)
-                .await?;
-            Ok(id)
+            #[derive(QueryableByName)]
+            struct Inserted {
+                #[diesel(sql_type = Int4)]
+                id: i32,
+            }
+            let json_ext = head.json_ext.as_ref().and_then(json_ext_value);
+            let row = head_row(
+                &values,
+                Uuid::new_v4(),
+                Fragment::value(family_id),
+                json_ext,
+            );
+            let inserted: Inserted = Fragment::sql(format!(
+                "INSERT INTO \"tblInsuree\" ({HEAD_COLUMNS}) VALUES ("
+            ))
+            .with(row)
+            .with_sql(") RETURNING \"InsureeID\" AS id")
+            .prepared()
+            .get_result(conn)
+            .await?;
+            Ok(inserted.id)
         }
         Some(uuid) => {
             let found: Option<(i32, Option<i32>)> = tbl_insuree::table
@@ -1110,32 +1119,25 @@ async fn insert_family(
     json_ext: Option<Value>,
     new_head_chf: Option<&str>,
 ) -> Result<(), Failure> {
-    use diesel::sql_types::{Bool, Jsonb, Nullable, Timestamptz};
-    let inserted = cached(
-        diesel::sql_query(
-            "INSERT INTO \"tblFamilies\" (\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"LocationId\", \
-               \"Poverty\", \"FamilyType\", \"FamilyAddress\", \"isOffline\", \"Ethnicity\", \
-               \"ConfirmationNo\", \"ConfirmationType\", \"ValidityFrom\", \"AuditUserID\", \"JsonExt\") \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-             WHERE $15::text IS NULL OR NOT EXISTS (SELECT 1 FROM \"tblInsuree\" \
-                 WHERE \"CHFID\" = $15 AND \"ValidityTo\" IS NULL AND \"InsureeID\" <> $3)",
-        )
-        .bind::<Int4, _>(family_id)
-        .bind::<Text, _>(family_uuid)
-        .bind::<Int4, _>(v.insuree_id)
-        .bind::<Nullable<Int4>, _>(v.location_id)
-        .bind::<Nullable<Bool>, _>(v.poverty)
-        .bind::<Nullable<Text>, _>(&v.family_type)
-        .bind::<Nullable<Text>, _>(&v.family_address)
-        .bind::<Nullable<Bool>, _>(v.is_offline)
-        .bind::<Nullable<Text>, _>(&v.ethnicity)
-        .bind::<Nullable<Text>, _>(&v.confirmation_no)
-        .bind::<Nullable<Text>, _>(&v.confirmation_type)
-        .bind::<Timestamptz, _>(v.validity_from)
-        .bind::<Int4, _>(v.audit_user_id)
-        .bind::<Nullable<Jsonb>, _>(json_ext)
-        .bind::<Nullable<Text>, _>(new_head_chf),
-    )
+    let row = family_row(
+        Fragment::value(family_id),
+        family_uuid,
+        Fragment::value(v.insuree_id),
+        v,
+        json_ext,
+    );
+    let inserted = Fragment::sql(format!(
+        "INSERT INTO \"tblFamilies\" ({FAMILY_COLUMNS}) SELECT "
+    ))
+    .with(row)
+    .with_sql(" WHERE ")
+    .bind(new_head_chf)
+    .with_sql("::text IS NULL OR NOT EXISTS (SELECT 1 FROM \"tblInsuree\" WHERE \"CHFID\" = ")
+    .bind(new_head_chf)
+    .with_sql(" AND \"ValidityTo\" IS NULL AND \"InsureeID\" <> ")
+    .bind(v.insuree_id)
+    .with_sql(")")
+    .prepared()
     .execute(conn)
     .await?;
     match new_head_chf {
@@ -1144,15 +1146,32 @@ async fn insert_family(
     }
 }
 
-/// The columns of a new head written by createFamily's one statement, in the order of
-/// [`head_row`]'s values: [`InsureeValues`], then the uuid, the family and `JsonExt`.
+/// The columns of a new head insuree, in the order of [`head_row`]'s values: [`InsureeValues`],
+/// then the uuid, the family and `JsonExt` (both create paths insert with them).
 const HEAD_COLUMNS: &str = "\"CHFID\", \"LastName\", \"OtherNames\", \"DOB\", \"Gender\", \"Marital\", \"IsHead\", \
      \"passport\", \"Phone\", \"Email\", \"CurrentAddress\", \"GeoLocation\", \"CurrentVillage\", \"PhotoDate\", \
      \"CardIssued\", \"Relationship\", \"Profession\", \"Education\", \"TypeOfId\", \"HFID\", \"isOffline\", \
      \"status\", \"status_date\", \"ValidityFrom\", \"AuditUserID\", \"InsureeUUID\", \"FamilyID\", \"JsonExt\"";
 
-/// The values of [`HEAD_COLUMNS`] (the family's id read from `family_id`, an SQL expression).
-fn head_row(v: &InsureeValues, uuid: Uuid, family_id: &str, json_ext: Option<Value>) -> Fragment {
+/// `a, b, c`: the fragments separated by commas.
+fn comma_list(items: impl IntoIterator<Item = Fragment>) -> Fragment {
+    let mut out = Fragment::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        out.push(item);
+    }
+    out
+}
+
+/// The values of [`HEAD_COLUMNS`]; `family_id` is a value or an SQL expression.
+fn head_row(
+    v: &InsureeValues,
+    uuid: Uuid,
+    family_id: Fragment,
+    json_ext: Option<Value>,
+) -> Fragment {
     let values: Vec<Bind> = vec![
         v.chf_id.clone().into(),
         v.last_name.clone().into(),
@@ -1181,53 +1200,47 @@ fn head_row(v: &InsureeValues, uuid: Uuid, family_id: &str, json_ext: Option<Val
         v.audit_user_id.into(),
         uuid.to_string().into(),
     ];
-    let mut row = Fragment::new();
-    for value in values {
-        row.push_bind(value).push_sql(", ");
-    }
-    row.with_sql(family_id)
-        .with_sql(", ")
-        .bind(Bind::Jsonb(json_ext))
+    comma_list(
+        values
+            .into_iter()
+            .map(Fragment::value)
+            .chain([family_id, Fragment::value(Bind::Jsonb(json_ext))]),
+    )
 }
 
-/// The columns of the new family written by createFamily's one statement, in the order of
-/// [`family_row`]'s values.
+/// The columns of a new family, in the order of [`family_row`]'s values (both create paths
+/// insert with them).
 const FAMILY_COLUMNS: &str = "\"FamilyID\", \"FamilyUUID\", \"InsureeID\", \"LocationId\", \"Poverty\", \
      \"FamilyType\", \"FamilyAddress\", \"isOffline\", \"Ethnicity\", \"ConfirmationNo\", \"ConfirmationType\", \
      \"ValidityFrom\", \"AuditUserID\", \"JsonExt\"";
 
-/// The values of [`FAMILY_COLUMNS`] (its id and head read from `family_id` and `head_id`).
+/// The values of [`FAMILY_COLUMNS`]; `family_id` and `head_id` are values or SQL expressions
+/// (`v.insuree_id` is not used: the head is `head_id`).
 fn family_row(
-    family_id: &str,
+    family_id: Fragment,
     uuid: &str,
-    head_id: &str,
+    head_id: Fragment,
     v: &FamilyValues,
     json_ext: Option<Value>,
 ) -> Fragment {
-    Fragment::sql(format!("{family_id}, "))
-        .bind(uuid)
-        .with_sql(format!(", {head_id}, "))
-        .bind(v.location_id)
-        .with_sql(", ")
-        .bind(v.poverty)
-        .with_sql(", ")
-        .bind(v.family_type.clone())
-        .with_sql(", ")
-        .bind(v.family_address.clone())
-        .with_sql(", ")
-        .bind(v.is_offline)
-        .with_sql(", ")
-        .bind(v.ethnicity.clone())
-        .with_sql(", ")
-        .bind(v.confirmation_no.clone())
-        .with_sql(", ")
-        .bind(v.confirmation_type.clone())
-        .with_sql(", ")
-        .bind(v.validity_from)
-        .with_sql(", ")
-        .bind(v.audit_user_id)
-        .with_sql(", ")
-        .bind(Bind::Jsonb(json_ext))
+    let values: Vec<Bind> = vec![
+        v.location_id.into(),
+        v.poverty.into(),
+        v.family_type.clone().into(),
+        v.family_address.clone().into(),
+        v.is_offline.into(),
+        v.ethnicity.clone().into(),
+        v.confirmation_no.clone().into(),
+        v.confirmation_type.clone().into(),
+        v.validity_from.into(),
+        v.audit_user_id.into(),
+        Bind::Jsonb(json_ext),
+    ];
+    comma_list(
+        [family_id, Fragment::value(uuid), head_id]
+            .into_iter()
+            .chain(values.into_iter().map(Fragment::value)),
+    )
 }
 
 /// A create that can be written in one statement (docs/decisions.md 50): its head is new and
@@ -1331,15 +1344,15 @@ async fn create_in_one_statement(
                  FROM chk WHERE true = ALL(chk.answers) AND chk.in_scope AND chk.chf_free), ",
         )
         .with_sql(format!("head AS (INSERT INTO \"tblInsuree\" ({HEAD_COLUMNS}) SELECT "))
-        .with(head_row(&plan.head, Uuid::new_v4(), "pass.id", head_json_ext))
+        .with(head_row(&plan.head, Uuid::new_v4(), Fragment::sql("pass.id"), head_json_ext))
         .with_sql(format!(
             " FROM pass WHERE pass.id IS NOT NULL RETURNING \"InsureeID\", \"FamilyID\"), \
              fam AS (INSERT INTO \"tblFamilies\" ({FAMILY_COLUMNS}) SELECT "
         ))
         .with(family_row(
-            "head.\"FamilyID\"",
+            Fragment::sql("head.\"FamilyID\""),
             &plan.family_uuid,
-            "head.\"InsureeID\"",
+            Fragment::sql("head.\"InsureeID\""),
             &family,
             json_ext(&input.json_ext),
         ))
