@@ -103,6 +103,15 @@ impl PreferencePatch {
     }
 }
 
+/// The language of a family that states none and has no configured default: the first of
+/// `tblLanguages` by `SortOrder`, then by code (one subquery, used by both consent writes).
+macro_rules! first_language {
+    () => {
+        "(SELECT \"LanguageCode\"::text FROM \"tblLanguages\" \
+         ORDER BY \"SortOrder\" ASC NULLS LAST, \"LanguageCode\" ASC LIMIT 1)"
+    };
+}
+
 /// The error of a language code `tblLanguages` does not list.
 fn unknown_language(code: &str) -> HookError {
     HookError::invalid(
@@ -201,14 +210,15 @@ impl PreferenceHooks {
     ) -> Result<(), HookError> {
         use diesel::sql_types::{Bool, Int4, Nullable, Text, Timestamptz};
         let row: Upserted = crate::db::prepared::cached(
-            diesel::sql_query(
+            diesel::sql_query(concat!(
                 "WITH cur AS (SELECT \"ApprovalOfSMS\" AS a, \"LanguageOfSMS\"::text AS l FROM \"tblFamilySMS\" \
                      WHERE \"FamilyID\" = $1 AND \"ValidityTo\" IS NULL \
                        AND \"ApprovalOfSMS\" IS NOT NULL AND \"LanguageOfSMS\" IS NOT NULL \
                      LIMIT 1 FOR UPDATE), \
                  k AS (SELECT ($3::text IS NULL OR EXISTS (SELECT 1 FROM \"tblLanguages\" WHERE \"LanguageCode\" = $3)) AS ok, \
-                     COALESCE($3::text, $5::text, (SELECT \"LanguageCode\"::text FROM \"tblLanguages\" \
-                         ORDER BY \"SortOrder\" ASC NULLS LAST, \"LanguageCode\" ASC LIMIT 1)) AS fresh_language), \
+                     COALESCE($3::text, $5::text, ",
+                first_language!(),
+                ") AS fresh_language), \
                  upd AS (UPDATE \"tblFamilySMS\" s SET \"ApprovalOfSMS\" = COALESCE($2::bool, cur.a), \
                          \"LanguageOfSMS\" = COALESCE($3::text, cur.l) \
                      FROM cur, k WHERE k.ok AND s.\"FamilyID\" = $1 AND s.\"ValidityTo\" IS NULL RETURNING 1), \
@@ -221,7 +231,7 @@ impl PreferenceHooks {
                      RETURNING 1) \
                  SELECT k.ok AS language_known, \
                         (EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM ins)) AS written FROM k",
-            )
+            ))
             .bind::<Int4, _>(family_id)
             .bind::<Nullable<Bool>, _>(patch.approval)
             .bind::<Nullable<Text>, _>(&patch.language)
@@ -269,10 +279,7 @@ impl FamilyHooks for PreferenceHooks {
                 .bind(patch.language.clone())
                 .with_sql("::text, ")
                 .bind(self.default_language.clone())
-                .with_sql(
-                    "::text, (SELECT \"LanguageCode\"::text FROM \"tblLanguages\" \
-                     ORDER BY \"SortOrder\" ASC NULLS LAST, \"LanguageCode\" ASC LIMIT 1))",
-                )
+                .with_sql(concat!("::text, ", first_language!(), ")"))
         };
         let listed = Fragment::sql("(")
             .bind(patch.language.clone())
