@@ -11,12 +11,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_builder::{AstPass, BoxedSqlQuery, QueryFragment, QueryId, SqlQuery};
+use diesel::result::QueryResult;
 use diesel::sql_types::{
-    Array, BigInt, Bool, Date, Int4, Jsonb, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid,
+    Array, BigInt, Bool, Date, Int4, Jsonb, Nullable, SmallInt, Text, Timestamptz, Untyped,
+    Uuid as SqlUuid,
 };
 
-/// A statement built from fragments, ready to load or execute.
+/// A boxed raw statement onto which [`Fragment::bind_onto`] binds a fragment's values (for text
+/// that is not itself a fragment).
 pub type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
 
 /// One bound value, with its SQL type.
@@ -171,7 +174,7 @@ impl Fragment {
 
     /// A fragment of SQL text. The text is ours (identifiers, keywords, constants), never a
     /// value from outside: those go through [`Fragment::bind`].
-    pub fn sql(text: impl Into<String>) -> Self {
+    pub fn sql(text: impl AsRef<str>) -> Self {
         Fragment::new().with_sql(text)
     }
 
@@ -181,7 +184,7 @@ impl Fragment {
     }
 
     /// This fragment followed by SQL text.
-    pub fn with_sql(mut self, text: impl Into<String>) -> Self {
+    pub fn with_sql(mut self, text: impl AsRef<str>) -> Self {
         self.push_sql(text);
         self
     }
@@ -198,14 +201,15 @@ impl Fragment {
         self
     }
 
-    /// Appends SQL text.
-    pub fn push_sql(&mut self, text: impl Into<String>) -> &mut Self {
-        let text = text.into();
+    /// Appends SQL text (to the text before it, when the last piece is text: one piece per run
+    /// of text).
+    pub fn push_sql(&mut self, text: impl AsRef<str>) -> &mut Self {
+        let text = text.as_ref();
         debug_assert!(!text.contains('\0'), "SQL text holds a NUL");
         if let Some(Piece::Sql(last)) = self.pieces.last_mut() {
-            last.push_str(&text);
+            last.push_str(text);
         } else if !text.is_empty() {
-            self.pieces.push(Piece::Sql(text));
+            self.pieces.push(Piece::Sql(text.to_owned()));
         }
         self
     }
@@ -218,14 +222,14 @@ impl Fragment {
 
     /// Appends another fragment (its values keep their order, after this one's).
     pub fn push(&mut self, other: Fragment) -> &mut Self {
-        for piece in other.pieces {
-            match piece {
-                Piece::Sql(s) => {
-                    self.push_sql(s);
-                }
-                Piece::Bind(b) => self.pieces.push(Piece::Bind(b)),
-            }
+        let mut pieces = other.pieces.into_iter().peekable();
+        if let (Some(Piece::Sql(last)), Some(Piece::Sql(first))) =
+            (self.pieces.last_mut(), pieces.peek())
+        {
+            last.push_str(first);
+            pieces.next();
         }
+        self.pieces.extend(pieces);
         self
     }
 
@@ -279,8 +283,8 @@ impl Fragment {
             match p {
                 Piece::Sql(s) => out.push_str(s),
                 Piece::Bind(_) => {
-                    out.push('$');
-                    out.push_str(&n.to_string());
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "${n}");
                     n += 1;
                 }
             }
@@ -297,16 +301,23 @@ impl Fragment {
             .bind(i32::try_from(offset).unwrap_or(i32::MAX))
     }
 
-    /// The whole statement, numbered from `$1`, with its values bound.
-    pub fn query(&self) -> Query {
-        self.bind_onto(diesel::sql_query(self.render(1)).into_boxed::<Pg>())
+    /// The whole statement, numbered from `$1`, with its values bound, to load or execute
+    /// (parsed and planned by PostgreSQL each time).
+    pub fn query(&self) -> Statement<'_> {
+        Statement {
+            fragment: self,
+            cache: false,
+        }
     }
 
     /// [`Self::query`], prepared once per connection and reused (`db::prepared`). Only for
     /// statements of a few fixed shapes (the text never depends on how many values a caller
     /// sends): every distinct text stays prepared on each connection.
-    pub fn prepared(&self) -> crate::db::prepared::Cached<Query> {
-        crate::db::prepared::cached(self.query())
+    pub fn prepared(&self) -> Statement<'_> {
+        Statement {
+            fragment: self,
+            cache: true,
+        }
     }
 
     /// Binds this fragment's values onto `query`, after those it already has.
@@ -335,6 +346,66 @@ impl Fragment {
         }
         query
     }
+}
+
+/// A fragment run as a whole statement ([`Fragment::query`], [`Fragment::prepared`]): diesel
+/// reads its text and values from the fragment itself — no copy of a value, no boxed bind, no
+/// text rendered first (PostgreSQL's `$n` are numbered by diesel as the values are passed).
+#[derive(Debug, Clone, Copy)]
+pub struct Statement<'a> {
+    fragment: &'a Fragment,
+    /// Whether the statement may be prepared once per connection and reused (the text is of a
+    /// fixed shape; see `db::prepared`).
+    cache: bool,
+}
+
+impl QueryFragment<Pg> for Statement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        if !self.cache {
+            out.unsafe_to_cache_prepared();
+        }
+        for piece in &self.fragment.pieces {
+            match piece {
+                Piece::Sql(s) => out.push_sql(s),
+                Piece::Bind(b) => push_bind(&mut out, b)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One value as a placeholder of its SQL type.
+fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, b: &'b Bind) -> QueryResult<()> {
+    match b {
+        Bind::Text(v) => out.push_bind_param::<Text, _>(v),
+        Bind::Int(v) => out.push_bind_param::<Int4, _>(v),
+        Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v),
+        Bind::Bool(v) => out.push_bind_param::<Bool, _>(v),
+        Bind::Date(v) => out.push_bind_param::<Date, _>(v),
+        Bind::Timestamp(v) => out.push_bind_param::<Timestamptz, _>(v),
+        Bind::Uuid(v) => out.push_bind_param::<SqlUuid, _>(v),
+        Bind::IntArray(v) => out.push_bind_param::<Array<Int4>, _>(v),
+        Bind::TextArray(v) => out.push_bind_param::<Array<Text>, _>(v),
+        Bind::SmallInt(v) => out.push_bind_param::<SmallInt, _>(v),
+        Bind::OptText(v) => out.push_bind_param::<Nullable<Text>, _>(v),
+        Bind::OptInt(v) => out.push_bind_param::<Nullable<Int4>, _>(v),
+        Bind::OptSmallInt(v) => out.push_bind_param::<Nullable<SmallInt>, _>(v),
+        Bind::OptBool(v) => out.push_bind_param::<Nullable<Bool>, _>(v),
+        Bind::OptDate(v) => out.push_bind_param::<Nullable<Date>, _>(v),
+        Bind::Jsonb(v) => out.push_bind_param::<Nullable<Jsonb>, _>(v),
+        Bind::OptUuid(v) => out.push_bind_param::<Nullable<SqlUuid>, _>(v),
+        Bind::UuidArray(v) => out.push_bind_param::<Array<SqlUuid>, _>(v),
+    }
+}
+
+impl QueryId for Statement<'_> {
+    // No static id: a prepared statement is keyed by its text and bind types.
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Statement<'_> {
+    type SqlType = Untyped;
 }
 
 #[cfg(test)]

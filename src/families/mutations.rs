@@ -525,9 +525,13 @@ fn check_lengths(what: &str, catalog: &Catalog, input: &FamilyInput) -> Vec<Muta
 fn names_a_row(value: Bind, cast: &str, row: &str, rest: &str) -> Fragment {
     Fragment::sql("(")
         .bind(value.clone())
-        .with_sql(format!("::{cast} IS NULL OR EXISTS (SELECT 1 FROM {row}"))
+        .with_sql("::")
+        .with_sql(cast)
+        .with_sql(" IS NULL OR EXISTS (SELECT 1 FROM ")
+        .with_sql(row)
         .bind(value)
-        .with_sql(format!("{rest}))"))
+        .with_sql(rest)
+        .with_sql("))")
 }
 
 /// Every id and code of the input that must name an existing row (current, for versioned
@@ -668,13 +672,14 @@ fn reference_checks(
 }
 
 /// `ARRAY[check, …]::bool[]`: the checks' answers in one column.
-fn answers(checks: &[(Fragment, MutationError)]) -> Fragment {
+fn answers(checks: &mut [(Fragment, MutationError)]) -> Fragment {
     let mut sql = Fragment::sql("ARRAY[");
-    for (i, (check, _)) in checks.iter().enumerate() {
+    for (i, (check, _)) in checks.iter_mut().enumerate() {
         if i > 0 {
             sql.push_sql(", ");
         }
-        sql.push(check.clone());
+        // taken, not copied: afterwards only the problems are read
+        sql.push(std::mem::take(check));
     }
     sql.with_sql("]::bool[]")
 }
@@ -711,7 +716,7 @@ async fn check_references(
     input: &FamilyInput,
     new_family: Option<&str>,
 ) -> Result<(Vec<MutationError>, Option<i32>), diesel::result::Error> {
-    let checks = reference_checks(what, input, new_family);
+    let mut checks = reference_checks(what, input, new_family);
     let chf = input
         .head_insuree
         .as_ref()
@@ -724,7 +729,7 @@ async fn check_references(
         .with_sql(")) WHERE ")
         .bind(chf)
         .with_sql("::text IS NOT NULL) SELECT (SELECT count(*) FROM lk) AS locked, ")
-        .with(answers(&checks))
+        .with(answers(&mut checks))
         .with_sql(" AS answers, CASE WHEN ")
         .bind(new_family)
         .with_sql(
@@ -1333,7 +1338,7 @@ async fn create_in_one_statement(
         .as_ref()
         .and_then(|h| json_ext(&h.json_ext));
     let statement = Fragment::sql("WITH chk AS MATERIALIZED (SELECT ")
-        .with(answers(&checks))
+        .with(answers(&mut checks))
         .with_sql(" AS answers, COALESCE(")
         .with(in_scope)
         .with_sql(", false) AS in_scope, pn_chfid_free(")

@@ -11,7 +11,7 @@ use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, Trans
 use serde_json::Value;
 
 use crate::db::schema::{tbl_families, tbl_family_sms, tbl_insuree};
-use crate::db::sql::{Fragment, Query};
+use crate::db::sql::{Fragment, Statement};
 use crate::families::Scope;
 pub use crate::families::filter::{ArgValue, FamilyFilter, QueryError, notification_mode};
 use crate::families::state::{STATE_ORDER, StateShape};
@@ -127,9 +127,8 @@ pub async fn families(
         None => {
             let total = if window.with_total {
                 let q = Fragment::sql("SELECT count(*) AS n FROM \"tblFamilies\" f")
-                    .with(Fragment::where_clause(preds.clone()))
-                    .query();
-                Some(count_serially(conn, q).await?)
+                    .with(Fragment::where_clause(preds.clone()));
+                Some(count_serially(conn, q.query()).await?)
             } else {
                 None
             };
@@ -181,7 +180,10 @@ async fn page_ids(
 /// of ~45 per second (pgbench, bench/pgbench/families_page.sql). `SET LOCAL` lasts until the end
 /// of this transaction only; every other statement keeps the server's settings. `BEGIN` and
 /// `SET LOCAL` go in one round trip, so `conn` must not be in a transaction already.
-async fn count_serially(conn: &mut AsyncPgConnection, query: Query) -> Result<i64, QueryError> {
+async fn count_serially(
+    conn: &mut AsyncPgConnection,
+    query: Statement<'_>,
+) -> Result<i64, QueryError> {
     AnsiTransactionManager::begin_transaction_sql(
         conn,
         "BEGIN; SET LOCAL max_parallel_workers_per_gather = 0",
