@@ -659,18 +659,66 @@ fn family_input(f: &FamilyFields) -> FamilyInput {
     }
 }
 
-/// Keys camelCase → snake_case, recursively (openIMIS stores the input that way).
-fn snake_keys(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(map) => serde_json::Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (crate::paging::snake_case(&k), snake_keys(v)))
-                .collect(),
-        ),
-        serde_json::Value::Array(a) => {
-            serde_json::Value::Array(a.into_iter().map(snake_keys).collect())
+/// `value` as compact JSON with its object keys camelCase → snake_case, recursively (openIMIS
+/// stores the input that way), written straight from the GraphQL value; `false` (and `out`
+/// unfinished) for a value JSON has no form for (bytes).
+fn write_snake_json(out: &mut Vec<u8>, value: &async_graphql::Value) -> bool {
+    use async_graphql::Value as V;
+    match value {
+        V::Null => out.extend_from_slice(b"null"),
+        V::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        V::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        V::String(text) => return serde_json::to_writer(&mut *out, text).is_ok(),
+        V::Enum(name) => return serde_json::to_writer(&mut *out, name.as_str()).is_ok(),
+        V::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if !write_snake_json(out, item) {
+                    return false;
+                }
+            }
+            out.push(b']');
         }
-        other => other,
+        V::Object(fields) => {
+            out.push(b'{');
+            for (i, (name, item)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let key = crate::paging::snake_case(name.as_str());
+                if serde_json::to_writer(&mut *out, &key).is_err() {
+                    return false;
+                }
+                out.push(b':');
+                if !write_snake_json(out, item) {
+                    return false;
+                }
+            }
+            out.push(b'}');
+        }
+        V::Binary(_) => return false,
+    }
+    true
+}
+
+/// The mutation's `input` argument as the log stores it ([`write_snake_json`]); `null` when it
+/// has none or no JSON form.
+fn input_json(ctx: &Context<'_>) -> String {
+    let input = ctx
+        .field()
+        .arguments()
+        .ok()
+        .and_then(|args| args.into_iter().find(|(n, _)| n.as_str() == "input"));
+    let mut out = Vec::with_capacity(1024);
+    match input {
+        Some((_, value)) if write_snake_json(&mut out, &value) => {
+            // serde_json writes UTF-8 only; the check is a formality
+            String::from_utf8(out).unwrap_or_else(|_| "null".to_string())
+        }
+        _ => "null".to_string(),
     }
 }
 
@@ -682,16 +730,8 @@ fn meta(
     label: &Option<String>,
     details: &Option<Vec<Option<String>>>,
 ) -> MutationMeta {
-    let input = ctx
-        .field()
-        .arguments()
-        .ok()
-        .and_then(|args| args.into_iter().find(|(n, _)| n.as_str() == "input"))
-        .and_then(|(_, v)| v.into_json().ok())
-        .map(snake_keys)
-        .unwrap_or(serde_json::Value::Null);
     MutationMeta {
-        json_content: input.to_string(),
+        json_content: input_json(ctx),
         client_mutation_id: client_mutation_id.clone(),
         client_mutation_label: label.clone(),
         client_mutation_details: details
@@ -864,5 +904,73 @@ impl FamilyMutation {
             input.client_mutation_id.clone(),
             &r,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_snake_json;
+    use async_graphql::{Name, Value};
+
+    /// What the log held before `write_snake_json`: the value as serde_json, keys renamed.
+    fn through_serde(v: &Value) -> String {
+        fn snake(v: serde_json::Value) -> serde_json::Value {
+            match v {
+                serde_json::Value::Object(m) => serde_json::Value::Object(
+                    m.into_iter()
+                        .map(|(k, v)| (crate::paging::snake_case(&k), snake(v)))
+                        .collect(),
+                ),
+                serde_json::Value::Array(a) => {
+                    serde_json::Value::Array(a.into_iter().map(snake).collect())
+                }
+                other => other,
+            }
+        }
+        snake(v.clone().into_json().expect("json")).to_string()
+    }
+
+    #[test]
+    fn the_logged_input_is_the_json_openimis_stores() {
+        let inner = Value::Object(
+            [
+                (Name::new("chfId"), Value::String("X\"1\\\n\u{1}é".into())),
+                (Name::new("dob"), Value::Null),
+                (Name::new("head"), Value::Boolean(true)),
+                (Name::new("genderId"), Value::Enum(Name::new("M"))),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let input = Value::Object(
+            [
+                (Name::new("headInsuree"), inner),
+                (Name::new("locationId"), Value::Number(22.into())),
+                (
+                    Name::new("ratio"),
+                    Value::Number(serde_json::Number::from_f64(-1.5e-7).expect("finite")),
+                ),
+                (
+                    Name::new("uuids"),
+                    Value::List(vec![Value::String("a".into()), Value::Null]),
+                ),
+                (Name::new("jsonExt"), Value::String("{\"a\": 1}".into())),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let mut out = Vec::new();
+        assert!(write_snake_json(&mut out, &input));
+        let written = String::from_utf8(out).expect("utf-8");
+        assert_eq!(written, through_serde(&input));
+        assert!(
+            written.starts_with("{\"head_insuree\":{\"chf_id\":"),
+            "{written}"
+        );
+        let mut out = Vec::new();
+        assert!(!write_snake_json(
+            &mut out,
+            &Value::Binary(vec![1u8].into())
+        ));
     }
 }
