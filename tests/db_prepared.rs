@@ -84,11 +84,17 @@ async fn fragments_run_prepared_or_plain_with_their_values() {
         };
         let cached = f("/* fragment prepared */");
         let row: Row = cached.prepared().get_result(&mut conn).await.unwrap();
-        assert_eq!((row.x, row.t.as_str(), row.none), (i, &*format!("v{i}'; --"), true));
+        assert_eq!(
+            (row.x, row.t.as_str(), row.none),
+            (i, &*format!("v{i}'; --"), true)
+        );
         let plain = f("/* fragment plain */");
         let row: Row = plain.query().get_result(&mut conn).await.unwrap();
         assert_eq!((row.x, row.none), (i, true));
     }
-    assert_eq!(prepared_like(&mut conn, "%/* fragment prepared */%").await, 1);
+    assert_eq!(
+        prepared_like(&mut conn, "%/* fragment prepared */%").await,
+        1
+    );
     assert_eq!(prepared_like(&mut conn, "%/* fragment plain */%").await, 0);
 }
