@@ -423,3 +423,26 @@ async fn the_report_right_goes_to_the_roles_openimis_grants_it_to() {
     run_pending(&db.url, None).await.unwrap();
     assert_eq!(db.scalar(holders).await.as_deref(), Some("1,4"));
 }
+
+/// On every ground, `mutationLogs`' lookup of link rows by mutation has exactly one index: ours
+/// where the database had none (our own schema), openIMIS's own where it had one (ours is then
+/// dropped, so that no link row pays for two identical indexes).
+#[tokio::test]
+async fn link_rows_are_indexed_by_mutation_once() {
+    let db = TestDb::new().await;
+    let by_mutation = "SELECT count(*) FROM pg_index i \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+         WHERE i.indrelid = '\"insuree_FamilyMutation\"'::regclass AND a.attname = 'mutation_id' \
+           AND i.indisvalid AND i.indpred IS NULL";
+    assert_eq!(db.count(by_mutation).await, 1, "one index by mutation_id");
+    let ours = db
+        .count("SELECT count(*) FROM pg_class WHERE relname = 'pn_family_mutation_mutation'")
+        .await;
+    let others = db
+        .count(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'insuree_FamilyMutation' \
+             AND indexname <> 'pn_family_mutation_mutation' AND indexdef LIKE '%(mutation_id)%'",
+        )
+        .await;
+    assert_eq!(ours + others, 1, "ours only where the database has none");
+}
