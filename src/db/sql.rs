@@ -5,22 +5,18 @@
 //!
 //! A fragment is a list of pieces (text or value); the placeholders `$1…$n` are numbered only when
 //! the statement is rendered, so fragments compose without renumbering: [`Fragment::push`] appends
-//! one to another, [`Fragment::all`] joins predicates with `AND`. A statement that already holds
-//! `$1…$k` of its own renders an appended fragment from `$k+1` with [`Fragment::render`] and binds
-//! its values after its own with [`Fragment::bind_onto`].
+//! one to another, [`Fragment::all`] joins predicates with `AND`. A whole statement runs as a
+//! [`Statement`] ([`Fragment::query`], [`Fragment::prepared`]); [`Fragment::render`] gives its text
+//! (for tests and logs).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, BoxedSqlQuery, QueryFragment, QueryId, SqlQuery};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel::sql_types::{
     Array, BigInt, Bool, Date, Int4, Jsonb, Nullable, SmallInt, Text, Timestamptz, Untyped,
     Uuid as SqlUuid,
 };
-
-/// A boxed raw statement onto which [`Fragment::bind_onto`] binds a fragment's values (for text
-/// that is not itself a fragment).
-pub type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
 
 /// One bound value, with its SQL type.
 #[derive(Debug, Clone, PartialEq)]
@@ -318,33 +314,6 @@ impl Fragment {
             fragment: self,
             cache: true,
         }
-    }
-
-    /// Binds this fragment's values onto `query`, after those it already has.
-    pub fn bind_onto(&self, mut query: Query) -> Query {
-        for b in self.binds() {
-            query = match b.clone() {
-                Bind::Text(v) => query.bind::<Text, _>(v),
-                Bind::Int(v) => query.bind::<Int4, _>(v),
-                Bind::BigInt(v) => query.bind::<BigInt, _>(v),
-                Bind::Bool(v) => query.bind::<Bool, _>(v),
-                Bind::Date(v) => query.bind::<Date, _>(v),
-                Bind::Timestamp(v) => query.bind::<Timestamptz, _>(v),
-                Bind::Uuid(v) => query.bind::<SqlUuid, _>(v),
-                Bind::IntArray(v) => query.bind::<Array<Int4>, _>(v),
-                Bind::TextArray(v) => query.bind::<Array<Text>, _>(v),
-                Bind::SmallInt(v) => query.bind::<SmallInt, _>(v),
-                Bind::OptText(v) => query.bind::<Nullable<Text>, _>(v),
-                Bind::OptInt(v) => query.bind::<Nullable<Int4>, _>(v),
-                Bind::OptSmallInt(v) => query.bind::<Nullable<SmallInt>, _>(v),
-                Bind::OptBool(v) => query.bind::<Nullable<Bool>, _>(v),
-                Bind::OptDate(v) => query.bind::<Nullable<Date>, _>(v),
-                Bind::Jsonb(v) => query.bind::<Nullable<Jsonb>, _>(v),
-                Bind::OptUuid(v) => query.bind::<Nullable<SqlUuid>, _>(v),
-                Bind::UuidArray(v) => query.bind::<Array<SqlUuid>, _>(v),
-            };
-        }
-        query
     }
 }
 

@@ -11,8 +11,7 @@
 use std::sync::Arc;
 
 use diesel::QueryableByName;
-use diesel::pg::Pg;
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use futures::Stream;
 use uuid::Uuid;
@@ -513,7 +512,12 @@ async fn load_rows(
     let ords: Vec<i32> = range.map(|i| i as i32).collect();
     let (after_ord, after_chf, after_id) = after.unwrap_or((-1, String::new(), 0));
     let row_filter = filter.sql();
-    let sql = format!(
+    let mode = filter
+        .mode
+        .sql("f")
+        .map(|p| format!(" AND {p}"))
+        .unwrap_or_default();
+    let query = Fragment::sql(format!(
         "SELECT vo.ord AS ord, f.\"FamilyID\" AS family_id, f.\"FamilyUUID\" AS family_uuid, \
                 COALESCE(h.\"CHFID\", '') AS chfid, h.\"OtherNames\" AS given_name, \
                 h.\"LastName\" AS last_name, h.\"Phone\" AS phone, \
@@ -521,7 +525,14 @@ async fn load_rows(
                 COALESCE(s.\"ApprovalOfSMS\", false) AS approval, s.\"LanguageOfSMS\" AS language, \
                 alt.\"OtherNames\" AS alt_given_name, alt.\"LastName\" AS alt_last_name, \
                 alt.\"Phone\" AS alt_phone \
-         FROM unnest($1::int[], $2::int[]) AS vo(loc, ord) \
+         FROM unnest(",
+        head_phone = phone_present_sql("h.\"Phone\""),
+    ))
+    .bind(ids)
+    .with_sql("::int[], ")
+    .bind(ords)
+    .with_sql(format!(
+        "::int[]) AS vo(loc, ord) \
          JOIN \"tblFamilies\" f ON f.\"LocationId\" = vo.loc AND f.\"ValidityTo\" IS NULL \
          LEFT JOIN \"tblInsuree\" h ON h.\"InsureeID\" = f.\"InsureeID\" \
          LEFT JOIN \"tblFamilySMS\" s ON s.\"FamilyID\" = f.\"FamilyID\" AND s.\"ValidityTo\" IS NULL \
@@ -530,31 +541,26 @@ async fn load_rows(
              WHERE am.\"FamilyID\" = f.\"FamilyID\" AND am.\"ValidityTo\" IS NULL \
                AND am.\"InsureeID\" <> f.\"InsureeID\" AND {alt_phone} \
              ORDER BY am.\"InsureeID\" LIMIT 1) alt ON NOT COALESCE({head_phone}, false) \
-         WHERE (vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\") > ($3, $4 COLLATE \"C\", $5) \
-         {mode}{filter} \
-         ORDER BY vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\" \
-         OFFSET $6 LIMIT $7",
+         WHERE (vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\") > (",
         head_phone = phone_present_sql("h.\"Phone\""),
         alt_phone = phone_present_sql("am.\"Phone\""),
-        mode = filter
-            .mode
-            .sql("f")
-            .map(|p| format!(" AND {p}"))
-            .unwrap_or_default(),
-        filter = row_filter.render(8),
-    );
-    let query = diesel::sql_query(sql)
-        .into_boxed::<Pg>()
-        .bind::<Array<Integer>, _>(ids)
-        .bind::<Array<Integer>, _>(ords)
-        .bind::<Integer, _>(after_ord)
-        .bind::<Text, _>(after_chf)
-        .bind::<Integer, _>(after_id)
-        .bind::<BigInt, _>(skip.max(0))
-        .bind::<BigInt, _>(limit.max(0));
-    let query = row_filter.bind_onto(query);
+    ))
+    .bind(after_ord)
+    .with_sql(", ")
+    .bind(after_chf)
+    .with_sql(" COLLATE \"C\", ")
+    .bind(after_id)
+    .with_sql(") ")
+    .with_sql(mode)
+    .with(row_filter)
+    .with_sql(
+        " ORDER BY vo.ord, COALESCE(h.\"CHFID\", '') COLLATE \"C\", f.\"FamilyID\" OFFSET ",
+    )
+    .bind(skip.max(0))
+    .with_sql(" LIMIT ")
+    .bind(limit.max(0));
     let mut conn = pool.get().await.map_err(DbError::from)?;
-    Ok(query.load(&mut conn).await?)
+    Ok(query.query().load(&mut conn).await?)
 }
 
 fn to_row(r: RawRow, v: &VillageGroup) -> ReportRow {
