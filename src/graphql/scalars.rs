@@ -124,6 +124,20 @@ pub fn parse_json_string(s: &str) -> Result<serde_json::Value, String> {
     Ok(value)
 }
 
+/// Whether [`parse_json_string`] accepts `s`, without building the value (validation asks this
+/// of every `JSONString` before the resolver parses it once). A NUL can only be written in JSON
+/// text as the escape `\u0000`; text without that sequence is checked by a parse that keeps
+/// nothing, text with it by the full parse.
+pub fn is_json_string(s: &str) -> bool {
+    if crate::limits::check_json_text(s.as_bytes(), "the JSON").is_err() {
+        return false;
+    }
+    if s.contains("\\u0000") {
+        return parse_json_string(s).is_ok();
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}
+
 /// The `JSONString` scalar.
 #[Scalar(name = "JSONString")]
 impl ScalarType for JsonString {
@@ -137,7 +151,7 @@ impl ScalarType for JsonString {
     }
 
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::String(s) if parse_json_string(s).is_ok())
+        matches!(value, Value::String(s) if is_json_string(s))
     }
 
     fn to_value(&self) -> Value {
@@ -234,6 +248,34 @@ mod tests {
     fn json_string_uses_python_separators() {
         let v = serde_json::json!({"a": 1, "b": [1, 2]});
         assert_eq!(python_json(&v), r#"{"a": 1, "b": [1, 2]}"#);
+    }
+
+    #[test]
+    fn json_string_is_valid_exactly_when_it_parses() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for text in [
+            r#"{"PolicyNotification": {"approvalOfNotification": true}}"#,
+            r#"{"a": "\u0000"}"#,
+            r#"{"a": "x\\u0000"}"#,
+            r#"{"\u0000": 1}"#,
+            r#"{"a": "\u00001"}"#,
+            r#"{"a": 1} x"#,
+            r#"{"a": 1"#,
+            "",
+            "null",
+            "\"text\"",
+            "[1, 2, {\"b\": [true, null]}]",
+            "\"a\u{1}b\"",
+            deep.as_str(),
+        ] {
+            assert_eq!(
+                is_json_string(text),
+                parse_json_string(text).is_ok(),
+                "{text:?}"
+            );
+        }
+        assert!(!is_json_string(r#"{"a": "\u0000"}"#));
+        assert!(is_json_string(r#"{"a": "x\\u0000"}"#));
     }
 
     #[test]
