@@ -201,6 +201,33 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
 /// or the credentials were refused; 400 (errors only) when the request failed before execution
 /// (parse, validation, limits); otherwise 200 with `data`, where a field that failed is `null`.
 pub fn render(response: async_graphql::Response) -> Response {
+    if response.errors.is_empty() {
+        // the common answer, written straight from the response (no JSON tree in between)
+        #[derive(serde::Serialize)]
+        struct DataOnly<'a> {
+            data: &'a async_graphql::Value,
+        }
+        let body = match serde_json::to_vec(&DataOnly {
+            data: &response.data,
+        }) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::error!(error = %e, "the response could not be written as JSON");
+                return ApiError::new(ErrorCode::Internal, "internal error").into_response();
+            }
+        };
+        let mut out = (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        out_headers(&mut out, &response);
+        return out;
+    }
     let unauthenticated = response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
@@ -256,6 +283,12 @@ pub fn render(response: async_graphql::Response) -> Response {
         }
     };
     let mut out = (status, axum::Json(body)).into_response();
+    out_headers(&mut out, &response);
+    out
+}
+
+/// The response's own headers, and `Cache-Control: no-store`.
+fn out_headers(out: &mut Response, response: &async_graphql::Response) {
     for (name, value) in response.http_headers.iter() {
         out.headers_mut().append(name.clone(), value.clone());
     }
@@ -263,7 +296,6 @@ pub fn render(response: async_graphql::Response) -> Response {
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
-    out
 }
 
 /// Puts `null` where a failed field was left out of `data` (async-graphql omits it; GraphQL and
