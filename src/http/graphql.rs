@@ -267,20 +267,17 @@ pub fn render(response: async_graphql::Response) -> Response {
     } else if request_failed {
         (StatusCode::BAD_REQUEST, json!({"errors": errors}))
     } else {
+        // field errors (an answer without errors was written above)
         let mut data = serde_json::to_value(&response.data).unwrap_or(Value::Null);
-        if response.errors.is_empty() {
-            (StatusCode::OK, json!({"data": data}))
-        } else {
-            if !data.is_object() {
-                data = json!({});
-            }
-            for e in errors.as_array().into_iter().flatten() {
-                if let Some(path) = e.get("path").and_then(Value::as_array) {
-                    null_at(&mut data, path);
-                }
-            }
-            (StatusCode::OK, json!({"data": data, "errors": errors}))
+        if !data.is_object() {
+            data = json!({});
         }
+        for e in errors.as_array().into_iter().flatten() {
+            if let Some(path) = e.get("path").and_then(Value::as_array) {
+                null_at(&mut data, path);
+            }
+        }
+        (StatusCode::OK, json!({"data": data, "errors": errors}))
     };
     let mut out = (status, axum::Json(body)).into_response();
     out_headers(&mut out, &response);
