@@ -414,6 +414,68 @@ async fn over_long_client_fields_leave_a_status_1_log_row() {
     );
 }
 
+/// A `JSONString` written in the document (as the frontend writes `contribution` and `jsonExt`)
+/// is checked as JSON before any work: a NUL escape, a cut-off text, text after the value are
+/// bad input naming the field, and nothing is written; an escaped backslash before `u0000` is
+/// not a NUL, and the family is created.
+#[tokio::test]
+async fn json_string_literals_are_json_checked_before_any_work() {
+    let e = env().await;
+    let original = r#"contribution: "{\"PolicyNotification\":{\"approvalOfNotification\":true,\"languageOfNotification\":\"fr\"}}""#;
+    for (i, bad) in [
+        r#"contribution: "{\"a\": \"\\u0000\"}""#,
+        r#"contribution: "{\"a\": 1""#,
+        r#"contribution: "{\"a\": 1} x""#,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let client_id = format!("cid-json-{i}");
+        let doc = create_family(&client_id, "bad json");
+        assert!(doc.contains(original), "the fixture's contribution changed");
+        let (s, b) = e.app.gql_as(&e.admin, &doc.replace(original, bad)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
+        assert_eq!(code(&b), "BAD_USER_INPUT", "{bad}: {b}");
+        assert!(message(&b).contains("contribution"), "{bad}: {b}");
+        assert_eq!(
+            e.db.count(&format!(
+                "SELECT count(*) FROM \"core_Mutation_Log\" WHERE client_mutation_id = '{client_id}'"
+            ))
+            .await,
+            0
+        );
+    }
+    assert_eq!(
+        e.db.count("SELECT count(*) FROM \"tblInsuree\" WHERE \"CHFID\" = '700800900'")
+            .await,
+        0
+    );
+    // `{"note": "x\\u0000"}`: a backslash, then the letters; no NUL
+    let doc = create_family("cid-json-ok", "escaped backslash").replace(
+        r#"jsonExt: "{}""#,
+        r#"jsonExt: "{\"note\": \"x\\\\u0000\"}""#,
+    );
+    let (s, b) = e.app.gql_as(&e.admin, &doc).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b.get("errors").is_none(), "{b}");
+    assert_eq!(
+        e.db.count(
+            "SELECT status FROM \"core_Mutation_Log\" WHERE client_mutation_id = 'cid-json-ok'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        e.db.scalar(
+            "SELECT f.\"JsonExt\"::jsonb->>'note' FROM \"tblFamilies\" f JOIN \"tblInsuree\" h \
+             ON h.\"InsureeID\" = f.\"InsureeID\" WHERE h.\"CHFID\" = '700800900'"
+        )
+        .await
+        .as_deref(),
+        Some(r"x\u0000")
+    );
+}
+
 #[tokio::test]
 async fn graphql_takes_only_json_bodies() {
     let db = TestDb::new().await;
@@ -443,6 +505,39 @@ async fn graphql_takes_only_json_bodies() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    // answers are JSON, never cached, their fields in the order they were asked for
+    for (query, status, expected) in [
+        (
+            "{ b: __typename a: __typename }",
+            StatusCode::OK,
+            Some(r#"{"data":{"b":"Query","a":"Query"}}"#),
+        ),
+        ("{ noSuchField }", StatusCode::BAD_REQUEST, None),
+    ] {
+        let resp = app
+            .client
+            .post(app.url("/api/graphql"))
+            .header("content-type", "application/json")
+            .body(json!({ "query": query }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{query}");
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(header("content-type"), "application/json", "{query}");
+        assert_eq!(header("cache-control"), "no-store", "{query}");
+        let text = resp.text().await.unwrap();
+        match expected {
+            Some(exact) => assert_eq!(text, exact),
+            None => assert!(text.starts_with(r#"{"errors":"#), "{text}"),
+        }
+    }
 }
 
 fn global_id(ty: &str, pk: &str) -> String {
